@@ -1,0 +1,3 @@
+from iplos.cli import main
+
+main()

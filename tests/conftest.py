@@ -1,0 +1,45 @@
+"""Shared fixtures: a scratch IPLOS_HOME, backends, and the PostgreSQL URL when reachable."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from iplos.config import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings pointing at an empty data folder of this test."""
+    return Settings(home=tmp_path / "iplos-data")
+
+
+@pytest.fixture
+def iplos_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty IPLOS_HOME set in the environment for CLI tests."""
+    home = tmp_path / "iplos-data"
+    monkeypatch.setenv("IPLOS_HOME", str(home))
+    yield home
+
+
+def _postgres_reachable(host: str = "127.0.0.1", port: int = 5432) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of the PostgreSQL test database; skips when unreachable, unless CI requires it."""
+    url = os.environ.get("IPLOS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    if not _postgres_reachable():
+        if os.environ.get("IPLOS_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL at 127.0.0.1:5432 is required (IPLOS_REQUIRE_POSTGRES) but unreachable")
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
+    return url
