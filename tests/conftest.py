@@ -43,3 +43,21 @@ def postgres_url() -> str:
             pytest.fail("PostgreSQL at 127.0.0.1:5432 is required (IPLOS_REQUIRE_POSTGRES) but unreachable")
         pytest.skip("PostgreSQL at 127.0.0.1:5432 is not reachable")
     return url
+
+
+@pytest.fixture(scope="session")
+def spark_session():  # type: ignore[no-untyped-def]
+    """One local PySpark session for the whole run (a JVM start costs ~10 s); small memory, no UI."""
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    spark = (
+        pyspark_sql.SparkSession.builder.master("local[2]")
+        .appName("iplos-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark
+    spark.stop()
