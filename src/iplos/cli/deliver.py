@@ -1,5 +1,106 @@
-"""`iplos` commands of this group (registered on import)."""
+"""`iplos deliver CASE`: the processor's next step on an approved case, up to delivered files."""
 
 from __future__ import annotations
 
-from iplos.cli._app import app  # noqa: F401
+import os
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from iplos.cli._app import app, console, print_json
+from iplos.errors import IplosError
+
+
+def _actor(service: Any, user: str | None) -> Any:
+    from iplos.cases import Actor
+
+    name = user or os.environ.get("IPLOS_USER")
+    if not name:
+        return Actor("processor", "processor")
+    account = service.users.get(name)
+    if account is None or not account.active:
+        raise IplosError(f"no active user {name!r}")
+    return account.actor
+
+
+@app.command("deliver")
+def deliver(
+    case_id: str = typer.Argument(..., help="The case id (see `iplos case list`)."),
+    engine: str | None = typer.Option(
+        None, "--engine", help="Data plane: duckdb or spark (default: IPLOS_ENGINE, else duckdb)."
+    ),
+    k: int = typer.Option(5, "--k", help="k-anonymity: at least k persons per class (new proposals)."),
+    max_suppression: float = typer.Option(
+        0.05,
+        "--max-suppression",
+        help="Largest share of records that may be suppressed, 0-1 (new proposals).",
+    ),
+    l_div: int | None = typer.Option(None, "--l", help="Distinct l-diversity of the sensitive variables."),
+    invoice: bool = typer.Option(
+        False, "--invoice", help="After delivering, issue the invoice from the hours."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", help="Act as this processor account (default IPLOS_USER)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+) -> None:
+    """Link, anonymise and deliver an approved case: does the processor's next step.
+
+    After the offer is accepted it links the registers and proposes the least-generalised plan that meets the criteria; after a counter-proposal it agrees or proposes again; once a plan is agreed it delivers Parquet, CSV, Stata and SPSS files with labels, a codebook, a disclosure report and checksums, written only if the release gate passes. A case that asked for tables gets protected tables instead.
+
+    Example: iplos deliver 2026-1a2b3c4d --invoice
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from iplos.cases import CaseService
+    from iplos.config import Settings
+    from iplos.delivery import Criteria, Processor
+
+    if engine is not None and engine not in ("duckdb", "spark"):
+        raise IplosError(f"--engine must be duckdb or spark, not {engine!r}")
+    if not 0 <= max_suppression <= 1:
+        raise IplosError(f"--max-suppression is a share between 0 and 1, not {max_suppression}")
+    settings = Settings.from_env()
+    service = CaseService.from_settings(settings)
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+            disable=as_json,
+        ) as progress:
+            task = progress.add_task(f"case {case_id}")
+            processor = Processor(
+                settings,
+                service,
+                _actor(service, user),
+                backend=engine,  # type: ignore[arg-type]
+                criteria=Criteria(k=k, max_suppressed=max_suppression, l=l_div),
+                progress=lambda message: progress.update(task, description=message),
+            )
+            step = processor.next_step(case_id)
+            if invoice and step.action == "delivered":
+                service.issue_invoice(case_id, processor.actor)
+        out = step.to_dict()
+        if invoice and step.action == "delivered":
+            inv = service.invoice(case_id)
+            out["invoice"] = {"number": inv.number, "total": inv.total, "currency": inv.currency}
+    finally:
+        service.close()
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"[bold]{case_id}[/]: {step.message}")
+    if step.plan:
+        table = Table("quasi-identifier", "level")
+        for name, level in step.plan.get("levels", {}).items():
+            table.add_row(name, str(level))
+        console.print(table)
+    if step.delivered is not None:
+        console.print(f"files in {step.delivered.path}: {', '.join(sorted(step.delivered.files))}")
+    if "invoice" in out:
+        console.print(
+            f"invoice {out['invoice']['number']}: {out['invoice']['total']:,.2f} {out['invoice']['currency']}"
+        )

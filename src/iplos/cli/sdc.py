@@ -1,5 +1,231 @@
-"""`iplos` commands of this group (registered on import)."""
+"""`iplos assess` and `iplos anonymise`: disclosure control for microdata files.
+
+Heavy modules (numpy, pyarrow, iplos.sdc) are imported inside the commands so that other
+commands start fast.
+"""
 
 from __future__ import annotations
 
-from iplos.cli._app import app  # noqa: F401
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+
+from iplos.cli._app import app, console, print_json
+from iplos.errors import IplosError
+
+if TYPE_CHECKING:
+    from iplos.catalog.hierarchy import Hierarchy
+
+QI_HELP = "Quasi-identifier column, optionally =HIERARCHY.csv (ARX format); without a file the catalogue's hierarchy for that column is used. Repeat per column."
+
+
+def _hierarchies(specs: list[str]) -> tuple[list[str], dict[str, Hierarchy]]:
+    from iplos.catalog.hierarchy import Hierarchy
+
+    names: list[str] = []
+    out: dict[str, Hierarchy] = {}
+    for spec in specs:
+        column, _, file = spec.partition("=")
+        column = column.strip()
+        if not column:
+            raise IplosError(f"--qi {spec!r}: no column name")
+        if column in out:
+            raise IplosError(f"--qi {column!r} given twice")
+        if file:
+            out[column] = Hierarchy.read_arx_csv(Path(file), name=column)
+        else:
+            try:
+                from iplos.catalog.hierarchies import hierarchy_for  # type: ignore[import-not-found,unused-ignore]
+            except ImportError:
+                raise IplosError(
+                    f"--qi {column!r}: no hierarchy file given and the catalogue has no hierarchies"
+                ) from None
+            out[column] = hierarchy_for(column)
+        names.append(column)
+    if not names:
+        raise IplosError("give at least one --qi")
+    return names, out
+
+
+def _levels(specs: list[str], hierarchies: dict[str, Hierarchy], option: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for spec in specs:
+        column, sep, level = spec.partition("=")
+        if not sep or column not in hierarchies:
+            raise IplosError(f"{option} {spec!r}: expected COL=LEVEL with COL one of the --qi columns")
+        out[column] = hierarchies[column].level(level.strip())
+    return out
+
+
+def _load(
+    path: Path, qis: list[str], hierarchies: dict[str, Hierarchy], sensitive: list[str], sep: str | None
+) -> tuple[Any, Any, list[Any]]:
+    from iplos.cli import _microdata_io as io
+
+    table = io.read_table(path, sep)
+    io.require_columns(table, [*qis, *sensitive], str(path))
+    overlap = set(qis) & set(sensitive)
+    if overlap:
+        raise IplosError(f"column(s) both --qi and --sensitive: {', '.join(sorted(overlap))}")
+    # Dictionary encoding runs in Arrow without the GIL: two threads use both cores.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        row_codes = list(pool.map(lambda q: io.leaf_codes(table, q, hierarchies[q], str(path)), qis))
+    sens = [io.sensitive_codes(table, s, str(path)) for s in sensitive]
+    freq = io.build_frequency_table(
+        qis,
+        row_codes,
+        [len(hierarchies[q].rows) for q in qis],
+        sensitive,
+        [c for c, _ in sens],
+        [lab for _, lab in sens],
+    )
+    return table, freq, row_codes
+
+
+def _risk_dict(report: Any) -> dict[str, Any]:
+    data: dict[str, Any] = report.to_dict()
+    hist = data.pop("class_size_histogram")
+    data["classes_by_size"] = {str(k): v for k, v in list(hist.items())[:20]}
+    return data
+
+
+@app.command("assess")
+def assess(
+    input: Path = typer.Argument(..., help="Microdata file: CSV (separator detected) or Parquet."),
+    qi: list[str] = typer.Option(..., "--qi", help=QI_HELP),
+    sensitive: list[str] = typer.Option([], "--sensitive", help="Sensitive column (repeat per column)."),
+    population: Optional[Path] = typer.Option(  # noqa: UP045 (typer needs Optional)
+        None,
+        "--population",
+        help="The population the data are a sample of (same columns), for journalist and marketer risk.",
+    ),
+    threshold: float = typer.Option(
+        0.2, "--threshold", help="Record risk above which a record counts as at risk."
+    ),
+    sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (default: detected)."),  # noqa: UP045
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Measure re-identification risk: class sizes, k, sample uniques, prosecutor/journalist/marketer risk,
+    l-diversity and t-closeness of sensitive columns, and the QI combinations that make records unique (SUDA).
+
+    Example: iplos assess extract.parquet --qi alder=alder.csv --qi kjonn=kjonn.csv --sensitive diagnose
+    """
+    from iplos.sdc import assess_risk
+
+    qis, hierarchies = _hierarchies(qi)
+    _, freq, _ = _load(input, qis, hierarchies, list(sensitive), sep)
+    pop = None
+    if population is not None:
+        _, pop, _ = _load(population, qis, hierarchies, [], sep)
+    report = assess_risk(freq, pop, threshold=threshold)
+    data = _risk_dict(report)
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"[bold]{input}[/]: {report.n_records} records, {report.n_classes} classes, k = {report.k}")
+    console.print(f"sample uniques: {report.sample_uniques}")
+    for name in ("prosecutor", "journalist"):
+        m = getattr(report, name)
+        console.print(
+            f"{name} risk: highest {m.highest:.4f}, average {m.average:.4f}, "
+            f"{100 * m.share_above_threshold:.2f} % of records above {threshold}"
+        )
+    console.print(f"marketer risk: {report.marketer:.4f}")
+    for s in report.sensitive:
+        console.print(
+            f"{s.attribute}: distinct-l {s.distinct_l}, entropy-l {s.entropy_l:.3f}, "
+            f"t (equal) {s.t_equal:.4f}, t (ordered) {s.t_ordered:.4f}"
+        )
+    if report.suda is not None:
+        console.print(f"records with a minimal sample unique: {report.suda.records_with_msu}")
+        for subset, count in sorted(report.suda.msu_by_subset.items(), key=lambda kv: -kv[1])[:10]:
+            console.print(f"  {subset}: {count}")
+        contrib = ", ".join(f"{k} {v:.2f}" for k, v in report.suda.contribution.items())
+        console.print(f"variable contributions: {contrib}")
+
+
+@app.command("anonymise")
+def anonymise(
+    input: Path = typer.Argument(..., help="Microdata file: CSV (separator detected) or Parquet."),
+    qi: list[str] = typer.Option(..., "--qi", help=QI_HELP),
+    out: Path = typer.Option(
+        ..., "--out", help="Output file (.parquet or CSV); written only when all succeeds."
+    ),
+    sensitive: list[str] = typer.Option([], "--sensitive", help="Sensitive column (repeat per column)."),
+    k: int = typer.Option(5, "--k", help="Minimum records per equivalence class."),
+    l: Optional[float] = typer.Option(None, "--l", help="l-diversity of every sensitive column."),  # noqa: E741, UP045
+    l_variant: str = typer.Option("distinct", "--l-variant", help="distinct, entropy or recursive:C."),
+    t: Optional[float] = typer.Option(None, "--t", help="t-closeness of every sensitive column (0..1)."),  # noqa: UP045
+    t_variant: str = typer.Option("equal", "--t-variant", help="equal or ordered ground distance."),
+    max_suppression: float = typer.Option(
+        0.05, "--max-suppression", help="Largest share of records that may be suppressed (0..1)."
+    ),
+    metric: str = typer.Option("loss", "--metric", help="loss, entropy, discernibility, aecs or precision."),
+    min_level: list[str] = typer.Option(
+        [], "--min-level", help="COL=N: generalise COL at least to level N (number or name)."
+    ),
+    max_level: list[str] = typer.Option(
+        [], "--max-level", help="COL=N: generalise COL at most to level N (number or name)."
+    ),
+    local_suppression: bool = typer.Option(
+        False, "--local-suppression", help="Blank single values instead of suppressing records (k only)."
+    ),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report here."),  # noqa: UP045
+    all_nodes: bool = typer.Option(
+        False, "--all-nodes", help="Evaluate and report every satisfying transformation."
+    ),
+    sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (default: detected; output ';')."),  # noqa: UP045
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Find the least-generalised release that meets the criteria, and write it.
+
+    Searches all combinations of hierarchy levels for the one with the least information loss that
+    meets k (and l, t) with at most --max-suppression of records suppressed, then writes every row
+    generalised (suppressed records get '*' in every quasi-identifier).
+
+    Example: iplos anonymise extract.parquet --qi alder=alder.csv --qi kommune --k 5 --max-suppression 0.05 --out anon.parquet
+    """
+    started = time.perf_counter()
+    from iplos.cli._anonymise import run_anonymise
+
+    qis, hierarchies = _hierarchies(qi)
+    data = run_anonymise(
+        input=input,
+        qis=qis,
+        hierarchies=hierarchies,
+        sensitive=list(sensitive),
+        k=k,
+        l=l,
+        l_variant=l_variant,
+        t=t,
+        t_variant=t_variant,
+        max_suppression=max_suppression,
+        metric=metric,
+        min_levels=_levels(min_level, hierarchies, "--min-level"),
+        max_levels=_levels(max_level, hierarchies, "--max-level"),
+        local=local_suppression,
+        out=out,
+        all_nodes=all_nodes,
+        sep=sep,
+        started=started,
+        load=_load,
+    )
+    if report is not None:
+        from iplos.atomic import write_text_atomic
+
+        write_text_atomic(report, json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    if as_json:
+        print_json(data)
+        return
+    levels = ", ".join(f"{q} {v['level']} ({v['level_name']})" for q, v in data["quasi_identifiers"].items())
+    console.print(f"levels: {levels}")
+    console.print(
+        f"suppressed records: {data['suppressed_records']} of {data['records']}; achieved k = {data['achieved']['k']}"
+    )
+    console.print(f"information loss: {data['metrics_after']}")
+    console.print(f"wrote {out} in {data['elapsed_seconds']:.2f} s")

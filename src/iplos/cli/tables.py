@@ -1,5 +1,268 @@
-"""`iplos` commands of this group (registered on import)."""
+"""`iplos tables`: protected aggregate tables (suppression with audit, or the cell key method).
+
+    iplos tables INPUT --rows COL[:LEVEL] ... [--cols COL[:LEVEL] ...] --out TABLE.csv
+    iplos tables audit TABLE.csv [--report REPORT.json]
+
+`iplos tables INPUT ...` is short for `iplos tables make INPUT ...`.
+"""
 
 from __future__ import annotations
 
-from iplos.cli._app import app  # noqa: F401
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from iplos.cli._app import app, console, print_json
+from iplos.errors import IplosError
+
+
+class _MakeByDefault(TyperGroup):
+    """A group whose first argument, when it is not a subcommand, goes to `make`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["make", *args]
+        return super().parse_args(ctx, args)
+
+
+tables_app = typer.Typer(
+    cls=_MakeByDefault,
+    help="Protected aggregate tables: counts, sums and means with disclosure control and an audit.",
+    no_args_is_help=True,
+)
+app.add_typer(tables_app, name="tables")
+
+
+def _read_input(path: Path, text_columns: list[str]) -> Any:
+    import pandas as pd
+
+    if not path.exists():
+        raise IplosError(f"input file {path} does not exist")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet" or path.is_dir():
+            return pd.read_parquet(path)
+        if suffix in (".csv", ".txt"):
+            return pd.read_csv(path, dtype={c: str for c in text_columns}, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise IplosError(f"cannot read input {path}: {exc}") from None
+    raise IplosError(f"input {path} must be .csv or .parquet")
+
+
+def _dimension(
+    spec: str, hierarchies: dict[str, Path], year: int | None, data: Any, observed: bool, total: str
+) -> Any:
+    from iplos.catalog.hierarchy import Hierarchy
+    from iplos.sdc.tables import Dimension
+
+    column, _, levels = spec.partition(":")
+    if column not in data.columns:
+        raise IplosError(f"--rows/--cols {spec!r}: input has no column {column!r}")
+    level_list = [x.strip() for x in levels.split(",") if x.strip()] if levels else []
+    values: list[str] = data[column].dropna().astype(str).unique().tolist()
+    hierarchy = None
+    if column in hierarchies:
+        hierarchy = Hierarchy.read_arx_csv(hierarchies[column], name=column)
+    else:
+        from iplos.catalog import hierarchy_for
+
+        try:
+            hierarchy = hierarchy_for(column, year=year) if year is not None else hierarchy_for(column)
+        except IplosError:
+            try:
+                hierarchy = hierarchy_for(column) if year is not None else None
+            except IplosError:
+                hierarchy = None
+    if hierarchy is None:
+        if level_list:
+            raise IplosError(
+                f"column {column!r} has no hierarchy: give one with --hierarchy {column}=FILE.csv"
+            )
+        return Dimension.flat(column, sorted(values, key=lambda v: (len(str(v)), str(v))), total_label=total)
+    finest = level_list[0] if level_list else 0
+    subtotals = level_list[1:] or None
+    return Dimension.from_hierarchy(
+        hierarchy,
+        finest,
+        name=column,
+        total_label=total,
+        values=values if observed else None,
+        subtotals=subtotals,
+    )
+
+
+@tables_app.command("make")
+def make(
+    input: Annotated[Path, typer.Argument(help="Records to tabulate (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="Table file: .csv, .xlsx or .html.")],
+    rows: Annotated[
+        list[str], typer.Option("--rows", help="Row dimension COL[:LEVEL[,SUBTOTAL...]]; repeatable.")
+    ],
+    cols: Annotated[list[str] | None, typer.Option("--cols", help="Column dimension, as --rows.")] = None,
+    count: Annotated[str, typer.Option(help="Count 'persons' (distinct --person) or 'records'.")] = "persons",
+    person: Annotated[str, typer.Option(help="Column identifying a person.")] = "pseudonym",
+    value: Annotated[str | None, typer.Option(help="Numeric column for a magnitude table.")] = None,
+    stat: Annotated[str, typer.Option(help="Statistic of --value: sum or mean.")] = "sum",
+    min_count: Annotated[int, typer.Option(help="Cells with fewer persons are sensitive.")] = 5,
+    zero_sensitive: Annotated[bool, typer.Option(help="Treat empty cells as sensitive too.")] = False,
+    group_disclosure: Annotated[bool, typer.Option(help="A cell equal to its margin is sensitive.")] = True,
+    dominance: Annotated[str | None, typer.Option(help="(n,k) dominance rule as N,K (k in %).")] = None,
+    p_percent: Annotated[float | None, typer.Option(help="p % rule, p in %.")] = None,
+    secondary: Annotated[str, typer.Option(help="Secondary suppression: optimal, fast or none.")] = "fast",
+    protection: Annotated[
+        float, typer.Option(help="Protection interval, % of the cell value each way.")
+    ] = 30.0,
+    protection_min: Annotated[
+        float, typer.Option(help="Smallest protection interval each way (absolute).")
+    ] = 1.0,
+    cost: Annotated[
+        str, typer.Option(help="Cost of suppressing a cell: value, contributors or unity.")
+    ] = "value",
+    time_limit: Annotated[
+        float, typer.Option(help="Seconds for the optimal method before it falls back to fast.")
+    ] = 60.0,
+    cell_key: Annotated[
+        int | None, typer.Option(help="Seed: perturb with the cell key method instead of suppressing.")
+    ] = None,
+    noise_d: Annotated[int, typer.Option(help="Cell key: largest noise D.")] = 2,
+    noise_v: Annotated[float, typer.Option(help="Cell key: noise variance V.")] = 1.0,
+    hierarchy: Annotated[
+        list[str] | None, typer.Option(help="COL=FILE.csv: an ARX hierarchy for a column; repeatable.")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Year of the regional classification (kommune, fylke).")
+    ] = None,
+    observed_only: Annotated[bool, typer.Option(help="Only categories that occur in the input.")] = False,
+    total_label: Annotated[str, typer.Option(help="Label of totals and subtotal markers.")] = "Total",
+    report: Annotated[Path | None, typer.Option(help="Write the disclosure report as JSON here.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report summary as JSON.")] = False,
+) -> None:
+    """Build a table with all margins, protect it and write it with a flag per cell.
+
+    Example: iplos tables tjeneste.parquet --rows kommune:fylke --cols tjeneste:0,1 --out t.html
+    """
+    from iplos.sdc.tables import (
+        Dominance,
+        GroupDisclosure,
+        MinCount,
+        PerturbationTable,
+        PPercent,
+        ProtectionLevels,
+        build_table,
+        perturb_table,
+        protect,
+        write_report,
+        write_table,
+    )
+
+    if count not in ("persons", "records"):
+        raise IplosError(f"--count must be persons or records, not {count!r}")
+    if stat not in ("sum", "mean"):
+        raise IplosError(f"--stat must be sum or mean, not {stat!r}")
+    if secondary not in ("optimal", "fast", "none"):
+        raise IplosError(f"--secondary must be optimal, fast or none, not {secondary!r}")
+    if cost not in ("value", "contributors", "unity"):
+        raise IplosError(f"--cost must be value, contributors or unity, not {cost!r}")
+    hier_files: dict[str, Path] = {}
+    for item in hierarchy or []:
+        col, sep, file = item.partition("=")
+        if not sep:
+            raise IplosError(f"--hierarchy takes COL=FILE.csv, not {item!r}")
+        hier_files[col] = Path(file)
+    specs = [*rows, *(cols or [])]
+    data = _read_input(input, [s.partition(":")[0] for s in specs])
+    dims = [_dimension(s, hier_files, year, data, observed_only, total_label) for s in specs]
+    table = build_table(
+        data,
+        dims,
+        count=count,  # type: ignore[arg-type]
+        value=value,
+        statistic=stat,  # type: ignore[arg-type]
+        person_column=person,
+        cell_key_seed=cell_key,
+    )
+    if cell_key is not None:
+        result = perturb_table(table, PerturbationTable(noise_d, noise_v))
+    else:
+        rules: list[Any] = [MinCount(min_count, zero_sensitive=zero_sensitive)]
+        if group_disclosure:
+            rules.append(GroupDisclosure())
+        if dominance:
+            try:
+                n_text, k_text = dominance.split(",")
+                rules.append(Dominance(int(n_text), float(k_text)))
+            except ValueError:
+                raise IplosError(f"--dominance takes N,K such as 1,85, not {dominance!r}") from None
+        if p_percent is not None:
+            rules.append(PPercent(p_percent))
+        levels = ProtectionLevels(protection, protection, protection_min, protection_min)
+        result = protect(
+            table,
+            rules,
+            secondary=secondary,  # type: ignore[arg-type]
+            protection=levels,
+            cost=cost,  # type: ignore[arg-type]
+            time_limit=time_limit,
+        )
+    write_table(result, out, row_dimensions=len(rows))
+    rep = result.report()
+    if report is not None:
+        write_report(rep, report)
+    summary = {k: v for k, v in rep.items() if k not in ("audit", "perturbation")}
+    if "audit" in rep:
+        summary["audit"] = {k: v for k, v in rep["audit"].items() if k != "cells"}
+    if json_out:
+        print_json(summary)
+    else:
+        flags = ", ".join(f"{v} {k}" for k, v in rep["flags"].items() if v)
+        console.print(f"{out}: {table.n_cells} cells ({flags}); method {result.method}")
+        if result.audit is not None:
+            verdict = "[green]passed[/]" if result.audit.passed else "[red]FAILED[/]"
+            console.print(f"audit {verdict}: {result.audit.failing.size} sensitive cells not protected")
+    if result.audit is not None and not result.audit.passed:
+        raise typer.Exit(1)
+
+
+@tables_app.command("audit")
+def audit_cmd(
+    table: Annotated[Path, typer.Argument(help="Table CSV (dimension level columns, value, flag).")],
+    report: Annotated[Path | None, typer.Option(help="Write the per-cell audit as JSON here.")] = None,
+    min_width: Annotated[
+        float, typer.Option(help="Narrowest acceptable interval of a suppressed cell.")
+    ] = 0.0,
+    total_marker: Annotated[str, typer.Option(help="Label marking totals in the level columns.")] = "Total",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
+) -> None:
+    """Check what an attacker can derive about every suppressed cell of a published table.
+
+    Exits 1 when a sensitive cell (flag 'primary'; every suppressed cell when none is so flagged)
+    can be derived exactly or within less than --min-width. The format is described in
+    docs and in `iplos.sdc.tables._output`.
+    """
+    from iplos.sdc.tables import audit_file, file_audit_report, write_report
+
+    tf, result = audit_file(table, min_width=min_width, total_marker=total_marker)
+    rep = file_audit_report(tf, result, min_width)
+    if report is not None:
+        write_report(rep, report)
+    if json_out:
+        print_json(rep)
+    else:
+        verdict = "[green]passed[/]" if result.passed else "[red]FAILED[/]"
+        console.print(
+            f"{table}: {rep['cells']} cells, {rep['suppressed']} suppressed, audit {verdict} "
+            f"({rep['failing']} not protected, {rep['exactly_derivable']} exactly derivable; "
+            f"{rep['linear_programs']} LPs in {rep['seconds']} s)"
+        )
+        for cell in rep["cells_audited"]:
+            if cell["protected"] is False:
+                where = ", ".join(
+                    f"{k}={v}"
+                    for k, v in cell.items()
+                    if k not in ("sensitive", "lower", "upper", "protected")
+                )
+                console.print(f"  {where}: derivable within [{cell['lower']}, {cell['upper']}]")
+    if not result.passed:
+        raise typer.Exit(1)

@@ -1,0 +1,99 @@
+"""Who may give which command in which status: `PERMISSIONS[role][status]` -> command names.
+
+Besides this table, an applicant acts only on cases they own or whose project lists them as a
+member (`Case.members`); other users' cases are invisible to them (the API answers 404, not 403,
+so that an applicant cannot learn that a case exists). Reviewers, processors and administrators
+see every case. Administrators manage accounts and close cases; they take no decisions, so the
+separation of duties between reviewer (Helsedirektoratet) and processor (SSB) holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from iplos.cases.model import ROLES, STATUSES, Role, Status
+
+CREATE_ROLES: frozenset[Role] = frozenset({"applicant"})
+"""Roles that may open a new case (`create_draft` has no status yet)."""
+
+_CLOSABLE: tuple[Status, ...] = (
+    "approved",
+    "partly_approved",
+    "rejected",
+    "offer_declined",
+    "deletion_confirmed",
+)
+
+_RULES: dict[Role, dict[Status, tuple[str, ...]]] = {
+    "applicant": {
+        "draft": ("edit_draft", "submit", "withdraw"),
+        "submitted": ("withdraw",),
+        "under_review": ("withdraw",),
+        "returned": ("edit_draft", "resubmit", "withdraw"),
+        "approved": ("lodge_appeal", "withdraw"),
+        "partly_approved": ("lodge_appeal", "withdraw"),
+        "rejected": ("lodge_appeal",),
+        "offered": ("accept_offer", "decline_offer", "withdraw"),
+        "offer_declined": ("withdraw",),
+        "anonymisation": ("counter_anonymisation", "agree_anonymisation"),
+        "invoiced": ("confirm_deletion",),
+    },
+    "reviewer": {
+        "submitted": ("start_review",),
+        "under_review": ("return_to_applicant", "decide_variable", "decide_register", "decide_case"),
+        "appealed": ("decide_appeal",),
+        **{s: ("close",) for s in _CLOSABLE},
+    },
+    "processor": {
+        "approved": ("make_offer",),
+        "partly_approved": ("make_offer",),
+        "offered": ("make_offer",),
+        "offer_declined": ("make_offer",),
+        "accepted": ("record_linkage_done", "record_hours"),
+        "linked": ("propose_anonymisation", "record_hours"),
+        "anonymisation": ("propose_anonymisation", "agree_anonymisation", "record_hours"),
+        "anonymisation_agreed": ("record_delivery", "record_hours"),
+        "delivered": ("issue_invoice", "record_hours"),
+    },
+    "administrator": {s: ("close",) for s in _CLOSABLE},
+}
+
+PERMISSIONS: Mapping[Role, Mapping[Status, frozenset[str]]] = {
+    role: {status: frozenset(_RULES[role].get(status, ())) for status in STATUSES} for role in ROLES
+}
+"""role -> status -> names of the commands the role may give in that status."""
+
+APPLICANT_ROLES: frozenset[Role] = frozenset({"applicant"})
+"""Roles bound to their own cases (the case owner and project members)."""
+
+
+def allowed(role: Role, status: Status) -> frozenset[str]:
+    """Commands `role` may give a case in `status`."""
+    return PERMISSIONS[role][status]
+
+
+def commands_of(role: Role) -> frozenset[str]:
+    """Every command `role` may give in some status (create_draft included for applicants)."""
+    names = {c for cmds in PERMISSIONS[role].values() for c in cmds}
+    if role in CREATE_ROLES:
+        names.add("create_draft")
+    return frozenset(names)
+
+
+def statuses_allowing(role: Role, command: str) -> tuple[Status, ...]:
+    """Statuses in which `role` may give `command`."""
+    return tuple(s for s in STATUSES if command in PERMISSIONS[role][s])
+
+
+def can_read(role: Role, username: str, members: frozenset[str]) -> bool:
+    """Whether a user may see a case: staff see all, applicants only their own and their projects'."""
+    return role not in APPLICANT_ROLES or username in members
+
+
+def permissions_markdown() -> str:
+    """The permission table as Markdown (one row per status, one column per role), for the docs."""
+    lines = ["| status | " + " | ".join(ROLES) + " |", "|---|" + "---|" * len(ROLES)]
+    for status in STATUSES:
+        cells = [", ".join(sorted(PERMISSIONS[role][status])) or "-" for role in ROLES]
+        lines.append(f"| {status} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

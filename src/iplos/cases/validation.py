@@ -1,0 +1,313 @@
+"""Submission validation: every missing or inconsistent field of an application, all at once.
+
+Each problem names the field (`Problem.column`, a dotted path such as `variables[2].justification`)
+and, where useful, the offending value, so the applicant can fix everything in one round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from iplos.cases._catalogue import CatalogueView, registers_for_years
+from iplos.cases.model import Application, Kind, Register, VariableDecision
+from iplos.errors import IplosError, Problem
+
+IPLOS_PART: tuple[Register, ...] = ("iplos", "kpr")
+"""Registers holding the IPLOS tables: IPLOS to 2017, KPR from 2017 (2017 is in both)."""
+LINKABLE: tuple[Register, ...] = ("dar", "npr", "ssb")
+"""Registers an applicant may ask to link with."""
+MIN_JUSTIFICATION = 10
+"""Fewest characters a variable's justification may have (a word or two explains nothing)."""
+NOT_REQUESTABLE_ROLES = ("direct_identifier", "linkage_key")
+
+
+def involved_registers(content: Application, catalogue: CatalogueView) -> tuple[Register, ...]:
+    """Registers the application draws on, each needing its own approval."""
+    found: list[Register] = []
+    years = content.aarganger
+    part = [r for r in IPLOS_PART if r in registers_for_years(catalogue, years, IPLOS_PART)]
+    if any(v.register in IPLOS_PART for v in content.variables) or not content.variables:
+        found.extend(part)
+    for v in content.variables:
+        if v.register not in IPLOS_PART and v.register not in found:
+            found.append(v.register)
+    for link in content.linkages:
+        if link.register not in found:
+            found.append(link.register)
+    return tuple(found)
+
+
+def _required(value: object, column: str, what: str, problems: list[Problem]) -> None:
+    if value is None or (
+        isinstance(value, str | tuple) and not (value.strip() if isinstance(value, str) else value)
+    ):
+        problems.append(Problem(f"{what} is missing", column=column, rule="required"))
+
+
+def validate_application(
+    content: Application,
+    kind: Kind,
+    catalogue: CatalogueView,
+    today: date,
+    base_content: Application | None = None,
+) -> list[Problem]:
+    """Every problem that stops this application from being submitted (empty list: it may go)."""
+    problems: list[Problem] = []
+    p, lb = content.project, content.legal_basis
+    _required(p.title, "project.title", "project title", problems)
+    _required(p.summary, "project.summary", "project summary", problems)
+    _required(p.institution, "project.institution", "responsible institution", problems)
+    _required(p.leader, "project.leader", "project leader", problems)
+    _required(p.funding, "project.funding", "funding", problems)
+    _required(p.start, "project.start", "project start date", problems)
+    _required(p.end, "project.end", "project end date", problems)
+    if p.start and p.end and p.end < p.start:
+        problems.append(
+            Problem("project ends before it starts", column="project.end", value=p.end.isoformat())
+        )
+    if lb.research:
+        _required(
+            lb.rek_reference, "legal_basis.rek_reference", "REK approval reference (research)", problems
+        )
+    _required(lb.dpia, "legal_basis.dpia", "data protection impact assessment (DPIA)", problems)
+    _required(lb.gdpr_article6, "legal_basis.gdpr_article6", "GDPR article 6 basis", problems)
+    _required(lb.gdpr_article9, "legal_basis.gdpr_article9", "GDPR article 9 basis (health data)", problems)
+    _required(content.purposes, "purposes", "purpose (IPLOS-forskriften § 1-3)", problems)
+    if lb.research and content.purposes and "forskning" not in content.purposes:
+        problems.append(Problem("a research project must give 'forskning' as a purpose", column="purposes"))
+    if "forskning" in content.purposes and not lb.research:
+        problems.append(
+            Problem("purpose 'forskning' needs a research legal basis (REK)", column="legal_basis.research")
+        )
+    if len(set(content.purposes)) != len(content.purposes):
+        problems.append(Problem("a purpose is listed twice", column="purposes"))
+    _check_years(content, catalogue, problems)
+    _check_variables(content, catalogue, problems)
+    _check_linkages(content, problems)
+    _required(content.population, "population", "population definition", problems)
+    _required(content.recipients, "recipients", "recipients of the data", problems)
+    _required(content.storage_security, "storage_security", "storage and security arrangements", problems)
+    _required(content.deletion_date, "deletion_date", "deletion date", problems)
+    if content.deletion_date is not None:
+        if content.deletion_date <= today:
+            problems.append(
+                Problem(
+                    "deletion date must be in the future",
+                    column="deletion_date",
+                    value=str(content.deletion_date),
+                )
+            )
+        if p.start and content.deletion_date < p.start:
+            problems.append(
+                Problem(
+                    "deletion date is before the project starts",
+                    column="deletion_date",
+                    value=str(content.deletion_date),
+                )
+            )
+    if kind != "new" and base_content is None:
+        problems.append(
+            Problem(f"a {kind} application needs the approved case it builds on", column="base_case_id")
+        )
+    if kind == "change" and base_content is not None and content == base_content:
+        problems.append(Problem("the change application changes nothing", column="content", rule="change"))
+    if kind == "new_period" and base_content is not None:
+        _check_new_period(content, base_content, problems)
+    return problems
+
+
+def _check_years(content: Application, catalogue: CatalogueView, problems: list[Problem]) -> None:
+    _required(content.aarganger, "aarganger", "årganger (years)", problems)
+    if len(set(content.aarganger)) != len(content.aarganger):
+        problems.append(Problem("an årgang is listed twice", column="aarganger"))
+    spans = catalogue.register_years()
+    first = min((spans[r][0] for r in IPLOS_PART if r in spans), default=0)
+    last = max((spans[r][1] for r in IPLOS_PART if r in spans), default=0)
+    for i, year in enumerate(content.aarganger):
+        if not first <= year <= last:
+            problems.append(
+                Problem(
+                    f"no register holds this årgang (IPLOS/KPR cover {first}-{last})",
+                    column=f"aarganger[{i}]",
+                    value=str(year),
+                )
+            )
+
+
+def _check_variables(content: Application, catalogue: CatalogueView, problems: list[Problem]) -> None:
+    _required(content.variables, "variables", "requested variables", problems)
+    seen: set[tuple[str, str]] = set()
+    part = registers_for_years(catalogue, content.aarganger, IPLOS_PART)
+    linked = {link.register for link in content.linkages}
+    for i, v in enumerate(content.variables):
+        col = f"variables[{i}]"
+        if (v.register, v.name) in seen:
+            problems.append(Problem("variable requested twice", column=f"{col}.name", value=v.name))
+        seen.add((v.register, v.name))
+        if len(v.justification.strip()) < MIN_JUSTIFICATION:
+            problems.append(
+                Problem(
+                    "justify why the variable is relevant and necessary for the purpose",
+                    column=f"{col}.justification",
+                    value=v.name,
+                    rule="justification",
+                )
+            )
+        registers = (part or [v.register]) if v.register in IPLOS_PART else [v.register]
+        if v.register not in IPLOS_PART and v.register not in linked:
+            problems.append(
+                Problem(
+                    f"variable of register {v.register!r} without a linkage request for it",
+                    column=f"{col}.register",
+                    value=v.name,
+                )
+            )
+        for reg in registers:
+            try:
+                info = catalogue.variable(v.name, reg)
+            except IplosError as exc:
+                problems.append(Problem(exc.message, column=f"{col}.name", value=v.name))
+                continue
+            if info.role in NOT_REQUESTABLE_ROLES:
+                problems.append(
+                    Problem(
+                        f"a {info.role.replace('_', ' ')} cannot be requested",
+                        column=f"{col}.name",
+                        value=v.name,
+                    )
+                )
+            spans = catalogue.register_years()
+            lo, hi = spans.get(reg, (info.first_year, info.last_year))
+            missing = [
+                y for y in content.aarganger if lo <= y <= hi and not info.first_year <= y <= info.last_year
+            ]
+            if missing:
+                problems.append(
+                    Problem(
+                        f"not recorded in {reg} for årgang {', '.join(map(str, missing))}",
+                        column=f"{col}.name",
+                        value=v.name,
+                    )
+                )
+
+
+def _check_linkages(content: Application, problems: list[Problem]) -> None:
+    seen: set[str] = set()
+    for i, link in enumerate(content.linkages):
+        col = f"linkages[{i}]"
+        if link.register not in LINKABLE:
+            problems.append(
+                Problem(
+                    f"cannot link with {link.register!r}; linkable: {', '.join(LINKABLE)}",
+                    column=f"{col}.register",
+                )
+            )
+        if link.register in seen:
+            problems.append(Problem("register listed twice", column=f"{col}.register", value=link.register))
+        seen.add(link.register)
+        _required(
+            link.approval_reference,
+            f"{col}.approval_reference",
+            f"approval reference for {link.register}",
+            problems,
+        )
+
+
+def _check_new_period(content: Application, base: Application, problems: list[Problem]) -> None:
+    if content.variables != base.variables:
+        problems.append(Problem("a new-period application keeps the approved variables", column="variables"))
+    if content.legal_basis != base.legal_basis:
+        problems.append(
+            Problem("a new-period application keeps the approved legal basis", column="legal_basis")
+        )
+    old = sorted(set(content.aarganger) & set(base.aarganger))
+    if old:
+        problems.append(
+            Problem(
+                f"årganger already approved: {', '.join(map(str, old))}",
+                column="aarganger",
+                rule="new_period",
+            )
+        )
+
+
+ANONYMISATION_PLAN_SCHEMA: Mapping[str, str] = {
+    "levels": "object: quasi-identifier -> hierarchy level (name such as '5 years' or 'fylke', or level number)",
+    "k": "integer >= 1: every released class holds at least k records (k-anonymity)",
+    "l": "integer >= 1 or null: distinct l-diversity of each sensitive variable within a class",
+    "t": "number in (0, 1] or null: t-closeness bound",
+    "sensitive": "list of variable names treated as sensitive (for l and t)",
+    "max_suppression": "number in [0, 1]: largest share of records that may be suppressed",
+    "results": "object (optional): what the disclosure-control run measured (risk before/after, suppressed, ...)",
+    "notes": "string (optional)",
+}
+"""Keys of an anonymisation plan, the payload of every proposal, counter-proposal and agreement."""
+
+
+def validate_plan(plan: Mapping[str, Any]) -> list[Problem]:
+    """Problems with an anonymisation plan's shape (see `ANONYMISATION_PLAN_SCHEMA`)."""
+    problems: list[Problem] = []
+    unknown = sorted(set(plan) - set(ANONYMISATION_PLAN_SCHEMA))
+    if unknown:
+        problems.append(Problem(f"unknown plan field(s): {', '.join(unknown)}", column="plan"))
+    levels = plan.get("levels")
+    if not isinstance(levels, Mapping) or not levels:
+        problems.append(Problem("levels must map each quasi-identifier to a level", column="plan.levels"))
+    elif any(not isinstance(v, str | int) or isinstance(v, bool) for v in levels.values()):
+        problems.append(Problem("each level is a level name or number", column="plan.levels"))
+    k = plan.get("k")
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        problems.append(Problem("k must be an integer >= 1", column="plan.k", value=str(k)))
+    lv = plan.get("l")
+    if lv is not None and (not isinstance(lv, int) or isinstance(lv, bool) or lv < 1):
+        problems.append(Problem("l must be an integer >= 1 or null", column="plan.l", value=str(lv)))
+    t = plan.get("t")
+    if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 1):
+        problems.append(Problem("t must be in (0, 1] or null", column="plan.t", value=str(t)))
+    ms = plan.get("max_suppression")
+    if isinstance(ms, bool) or not isinstance(ms, int | float) or not 0 <= ms <= 1:
+        problems.append(
+            Problem("max_suppression must be a share in [0, 1]", column="plan.max_suppression", value=str(ms))
+        )
+    sens = plan.get("sensitive", [])
+    if not isinstance(sens, list | tuple) or any(not isinstance(s, str) for s in sens):
+        problems.append(Problem("sensitive must be a list of variable names", column="plan.sensitive"))
+    if "results" in plan and not isinstance(plan["results"], Mapping):
+        problems.append(Problem("results must be an object", column="plan.results"))
+    return problems
+
+
+def plan_below_required(
+    plan: Mapping[str, Any], decisions: Iterable[VariableDecision], catalogue: CatalogueView
+) -> list[Problem]:
+    """Variables the plan leaves finer than the coarsening the decision requires (a lower bound).
+
+    A plan level is compared with the required level within the hierarchy that has both: by
+    position when given by name, by number when given as a level number.
+    """
+    problems: list[Problem] = []
+    levels = plan.get("levels")
+    if not isinstance(levels, Mapping):
+        return problems
+    for d in decisions:
+        if d.outcome != "coarsened" or d.level is None or d.name not in levels:
+            continue
+        given = levels[d.name]
+        for names in catalogue.hierarchy_levels(d.name):
+            if d.level not in names:
+                continue
+            required = names.index(d.level)
+            position = given if isinstance(given, int) else names.index(given) if given in names else None
+            if position is not None and position < required:
+                problems.append(
+                    Problem(
+                        f"finer than the decision allows: {d.name} must be at least at level {d.level!r}",
+                        column=f"plan.levels.{d.name}",
+                        value=str(given),
+                        rule="required_coarsening",
+                    )
+                )
+            break
+    return problems

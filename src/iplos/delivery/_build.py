@@ -1,0 +1,161 @@
+"""Turn a linked extract and an evaluated plan into a `Release`: labelled columns and report figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from iplos.catalog import Hierarchy
+from iplos.delivery._anonymise import Evaluation, histograms
+from iplos.delivery._hierarchies import catalog_variable, code_labels, level_labels
+from iplos.delivery._release import SERIAL, ColumnInfo, Kind, Release
+from iplos.linkage import LinkedExtract
+
+_INTEGER = ("int8", "int16", "int32", "int64")
+
+
+def _kind(dtype: str, generalised: bool) -> Kind:
+    if generalised:
+        return "string"
+    if dtype in _INTEGER:
+        return "integer"
+    if dtype in ("double", "float", "float64", "float32"):
+        return "float"
+    if dtype == "date":
+        return "date"
+    return "string"
+
+
+def _typed(series: pd.Series, kind: Kind) -> pd.Series:
+    if kind == "integer":
+        return series.astype("Int64") if series.isna().any() else series.astype("int64")
+    if kind == "float":
+        return series.astype("float64")
+    if kind == "string":
+        return series.astype(object).where(series.notna(), None)
+    return series
+
+
+def build_release(
+    extract: LinkedExtract,
+    evaluation: Evaluation,
+    hierarchies: Mapping[str, Hierarchy],
+    delivery_id: str,
+    years: Sequence[int],
+) -> Release:
+    """The release of an agreed plan: generalised data with codebook entries per column."""
+    plan = evaluation.plan
+    data = evaluation.applied.data.copy()
+    qis = {q.column: q for q in plan.quasi_identifiers}
+    infos = [
+        ColumnInfo(
+            SERIAL,
+            "Løpenummer (prosjektspesifikt for denne leveransen)",
+            "integer",
+            "serial",
+            derivation="random serial number drawn for this delivery; cannot be linked to other deliveries",
+        ),
+        ColumnInfo("aargang", "Årgang", "integer", "quasi_identifier", derivation="the register year"),
+    ]
+    for out in extract.columns:
+        variable = catalog_variable(str(out.source), out.name)
+        level = plan.levels.get(out.name, 0)
+        generalised = level > 0
+        dtype = str(extract.table.schema.field(out.name).type)
+        dtype = "date" if dtype.startswith("date") else dtype
+        kind = _kind(
+            "int16" if out.name in ("alder", "antall_tjenester", "npr_episoder") else dtype, generalised
+        )
+        label = variable.label_nb if variable is not None else out.name
+        if out.name == "alder":
+            label = "Alder ved utgangen av årgangen"
+        elif out.name == "antall_tjenester":
+            label = "Antall ulike tjenester i årgangen"
+        elif out.name == "npr_episoder":
+            label = "Antall episoder i NPR i årgangen"
+        generalization = None
+        labels: dict[str, str] = {}
+        if out.name in qis:
+            q = qis[out.name]
+            h = hierarchies[out.name]
+            generalization = (
+                f"{q.hierarchy}: {h.level_names[level]} (level {level} of {h.height - 1})"
+                if level
+                else f"none (hierarchy {q.hierarchy}, levels up to {h.level_names[-2] if h.height > 2 else 'all'})"
+            )
+            labels = level_labels(q, level, years)
+        if not generalised and not labels and out.name not in ("alder", "antall_tjenester", "npr_episoder"):
+            labels = code_labels(variable)
+        role = (
+            "sensitive"
+            if out.name in ("antall_tjenester", "npr_episoder")
+            else (variable.role if variable else "other")
+        )
+        infos.append(
+            ColumnInfo(
+                name=out.name,
+                label=label,
+                kind=kind,
+                role=role,
+                source=str(out.source),
+                derivation=out.derivation,
+                value_labels=labels,
+                codelist=variable.codelist if variable is not None and not generalised else None,
+                generalization=generalization,
+                level=level,
+                unit=variable.unit if variable is not None else None,
+            )
+        )
+    for info in infos:
+        data[info.name] = _typed(data[info.name], info.kind)
+    data = data[[i.name for i in infos]]
+    summary: dict[str, Any] = {**evaluation.results(), **histograms(evaluation)}
+    return Release(
+        case_id=extract.case_id,
+        delivery_id=delivery_id,
+        data=data,
+        columns=tuple(infos),
+        quasi_identifiers=tuple(q.column for q in plan.quasi_identifiers),
+        sensitive=tuple(plan.sensitive),
+        criteria=plan.criteria,
+        records_before=evaluation.records_before,
+        summary=summary,
+    )
+
+
+def disclosure_report(
+    release: Release,
+    evaluation: Evaluation,
+    hierarchies: Mapping[str, Hierarchy],
+    rounds: Sequence[Mapping[str, Any]],
+    search: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The disclosure report's content (the gate's verdict is added when it has run)."""
+    plan = evaluation.plan
+    return {
+        "case": release.case_id,
+        "delivery": release.delivery_id,
+        "criteria": plan.criteria.to_dict(),
+        "quasi_identifiers": [
+            {
+                "column": q.column,
+                "hierarchy": q.hierarchy,
+                "level": plan.levels[q.column],
+                "level_name": hierarchies[q.column].level_names[plan.levels[q.column]],
+                "min_level": q.min_level,
+            }
+            for q in plan.quasi_identifiers
+        ],
+        "sensitive": list(plan.sensitive),
+        "records_before": evaluation.records_before,
+        "records_after": len(release.data),
+        "suppressed": evaluation.applied.suppressed,
+        "suppressed_share": evaluation.suppressed_share,
+        "risk_before": evaluation.risk_before(),
+        "risk_after": evaluation.risk_after(),
+        **histograms(evaluation),
+        "rounds": list(rounds),
+        "search": dict(search or {}),
+    }

@@ -1,0 +1,333 @@
+"""The processor's work on a case, step by step: link, propose, answer a counter-proposal, deliver.
+
+Each step reads the case, does its work on the data plane and records the outcome as a case command
+(`record_linkage_done`, `propose_anonymisation`, `agree_anonymisation`, `record_delivery`), so the
+case history is the audit trail. `next_step` does whatever the case's state asks of the processor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from iplos.cases import Actor, Case, CaseService
+from iplos.catalog import catalog
+from iplos.config import Backend, Settings
+from iplos.delivery._anonymise import (
+    Evaluation,
+    alternatives,
+    assessment,
+    evaluate,
+    from_case_plan,
+    propose,
+    to_case_plan,
+)
+from iplos.delivery._build import build_release, disclosure_report
+from iplos.delivery._case import Anonymisation, anonymisation_setup, linkage_request, required_levels
+from iplos.delivery._documents import MANIFEST, sha256_of
+from iplos.delivery._formats import STEM
+from iplos.delivery._plan import Plan
+from iplos.delivery._release import Criteria
+from iplos.delivery._tables import protected_tables, table_specs, write_tables_delivery
+from iplos.delivery._write import Delivered, write_delivery
+from iplos.engine import connect
+from iplos.errors import IplosError
+from iplos.ident import KeyStore
+from iplos.linkage import LinkedExtract, link
+
+Action = Literal["proposed", "agreed", "delivered", "waiting"]
+IDENTIFIER_COLUMNS = frozenset({"fnr", "pseudonym", "person", "fodselsnummer"})
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What a processor step did, for the command line and the demo's summary."""
+
+    case_id: str
+    action: Action
+    message: str
+    plan: dict[str, Any] = field(default_factory=dict)
+    evaluation: Evaluation | None = None
+    delivered: Delivered | None = None
+    linkage: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"case": self.case_id, "action": self.action, "message": self.message}
+        if self.plan:
+            out["plan"] = self.plan
+        if self.linkage:
+            out["linkage"] = self.linkage
+        if self.delivered is not None:
+            out["delivery"] = {
+                "path": str(self.delivered.path),
+                "files": sorted(self.delivered.files),
+                "gate": self.delivered.gate.to_dict(),
+            }
+        return out
+
+
+def forbidden_columns() -> frozenset[str]:
+    """Column names that may never be delivered: direct identifiers and linkage keys."""
+    names = {v.name for v in catalog().variables() if v.role in ("direct_identifier", "linkage_key")}
+    return frozenset(names | IDENTIFIER_COLUMNS)
+
+
+def issued_serials(folder: Path) -> set[int]:
+    """Serial numbers in earlier deliveries of a case (so that a new delivery draws others)."""
+    out: set[int] = set()
+    if folder.is_dir():
+        for path in sorted(folder.glob(f"*/{STEM}.parquet")):
+            out.update(int(v) for v in pq.read_table(path, columns=["lopenr"]).column(0).to_pylist())
+    return out
+
+
+class Processor:
+    """The processor (SSB's role) acting on cases in one data folder."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: CaseService,
+        actor: Actor,
+        *,
+        backend: Backend | None = None,
+        spark_session: Any | None = None,
+        criteria: Criteria | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        if actor.role != "processor":
+            raise IplosError(f"{actor.username} acts as {actor.role}; only a processor links and delivers")
+        self.settings = settings
+        self.service = service
+        self.actor = actor
+        self.backend = backend
+        self.spark_session = spark_session
+        self.criteria = criteria or Criteria()
+        self.progress = progress or (lambda _msg: None)
+
+    # data ------------------------------------------------------------------------------------------
+    def case_folder(self, case_id: str) -> Path:
+        return self.settings.deliveries_dir / case_id
+
+    def link(self, case: Case) -> tuple[LinkedExtract, Anonymisation]:
+        """Link the case's registers (fresh serial numbers) and set up its anonymisation."""
+        request = linkage_request(case)
+        self.progress(f"linking {', '.join(request.registers)} for {len(request.years)} årganger")
+        keys = KeyStore.open(self.settings)
+        engine = connect(self.settings, self.backend, self.spark_session)
+        try:
+            extract = link(
+                engine, keys, request, exclude_serials=issued_serials(self.case_folder(case.case_id))
+            )
+        finally:
+            if self.spark_session is None:
+                engine.close()
+        if extract.report.rows == 0:
+            raise IplosError(
+                f"case {case.case_id}: nobody in the registers fits the approved population and årganger "
+                f"({request.population.description or 'no restriction'}, {', '.join(map(str, request.years))})"
+            )
+        self.progress(f"linked: {extract.report.rows} records of {extract.report.persons} persons")
+        setup = anonymisation_setup(extract.columns, request.years, required_levels(case))
+        return extract, setup
+
+    def _frame(self, extract: LinkedExtract) -> pd.DataFrame:
+        frame: pd.DataFrame = extract.table.to_pandas()
+        return frame
+
+    # steps -----------------------------------------------------------------------------------------
+    def propose(self, case_id: str, comment: str = "") -> StepResult:
+        """Link (recording it when not done yet), search the optimal plan and propose it."""
+        case = self.service.get(case_id)
+        extract, setup = self.link(case)
+        if case.status == "accepted":
+            self.service.record_linkage_done(case_id, self.actor, extract.report.to_dict())
+        return self._propose(case_id, extract, setup, comment or "optimal plan under the criteria")
+
+    def _propose(
+        self, case_id: str, extract: LinkedExtract, setup: Anonymisation, comment: str
+    ) -> StepResult:
+        self.progress("searching the least-generalised plan that meets the criteria")
+        frame = self._frame(extract)
+        plan, result = propose(frame, setup, self.criteria)
+        evaluation = evaluate(frame, plan, setup.hierarchies)
+        data = to_case_plan(plan, setup.hierarchies, evaluation)
+        data["results"]["search"] = {
+            "utility": result.utility,
+            "lattice_size": result.lattice_size,
+            "evaluated": result.evaluated,
+            "satisfying_seen": len(result.satisfying),
+            "seconds": round(result.seconds, 3),
+            "search_suppressed": result.suppressed,
+            "alternatives": alternatives(result, setup.hierarchies),
+        }
+        self.service.propose_anonymisation(case_id, self.actor, data, comment)
+        return StepResult(
+            case_id,
+            "proposed",
+            f"proposed a plan ({evaluation.applied.suppressed} records suppressed)",
+            plan=data,
+            evaluation=evaluation,
+            linkage=extract.report.to_dict(),
+        )
+
+    def answer(self, case_id: str) -> StepResult:
+        """Judge the applicant's counter-proposal: agree when it meets the criteria, else propose again."""
+        case = self.service.get(case_id)
+        latest = case.anonymisation_rounds[-1]
+        extract, setup = self.link(case)
+        try:
+            plan = from_case_plan(latest.plan, setup)
+        except IplosError as exc:
+            return self._propose(
+                case_id, extract, setup, f"the counter-proposal does not fit the extract: {exc}"
+            )
+        if not self._at_least_as_strict(plan.criteria):
+            reason = f"its criteria {plan.criteria.to_dict()} are looser than {self.criteria.to_dict()}"
+            return self._propose(case_id, extract, setup, f"the counter-proposal is refused: {reason}")
+        evaluation = evaluate(self._frame(extract), plan, setup.hierarchies)
+        if not evaluation.acceptable:
+            reason = f"it would suppress {evaluation.suppressed_share:.1%} of the records"
+            return self._propose(
+                case_id, extract, setup, f"the counter-proposal does not meet the criteria: {reason}"
+            )
+        self.service.agree_anonymisation(case_id, self.actor)
+        return StepResult(
+            case_id,
+            "agreed",
+            f"agreed to the applicant's plan (round {latest.number})",
+            plan=dict(latest.plan),
+            evaluation=evaluation,
+        )
+
+    def _at_least_as_strict(self, criteria: Criteria) -> bool:
+        """A counter-proposal may ask for stronger protection, never weaker."""
+        mine = self.criteria
+        return (
+            criteria.k >= mine.k
+            and criteria.max_suppressed <= mine.max_suppressed
+            and (mine.l is None or (criteria.l is not None and criteria.l >= mine.l))
+        )
+
+    def deliver(self, case_id: str, on_file: Callable[[str], None] | None = None) -> StepResult:
+        """Link anew, apply the agreed plan, pass the release gate, write the files, record the delivery."""
+        case = self.service.get(case_id)
+        agreed = case.agreed_plan
+        if case.status != "anonymisation_agreed" or agreed is None:
+            raise IplosError(f"case {case_id} has no agreed anonymisation plan (status {case.status})")
+        extract, setup = self.link(case)
+        plan = from_case_plan(agreed, setup)
+        frame = self._frame(extract)
+        evaluation = evaluate(frame, plan, setup.hierarchies)
+        if not evaluation.acceptable:
+            raise IplosError(
+                f"case {case_id}: the agreed plan suppresses {evaluation.suppressed_share:.1%} of the records "
+                f"today, more than the agreed {plan.criteria.max_suppressed:.1%}; propose a new plan"
+            )
+        delivery_id = self._next_delivery_id(case)
+        if case.content.output == "tables":
+            return self._deliver_tables(case, extract, plan, setup, delivery_id)
+        release = build_release(extract, evaluation, setup.hierarchies, delivery_id, extract_years(case))
+        rounds = [
+            {"round": r.number, "by": r.party, "levels": dict(r.plan.get("levels", {})), "note": r.comment}
+            for r in case.anonymisation_rounds
+        ]
+        qis = [q.column for q in plan.quasi_identifiers]
+        report = disclosure_report(release, evaluation, setup.hierarchies, rounds)
+        report["assessment_before"] = assessment(frame, qis)
+        report["assessment_after"] = assessment(release.data, qis)
+        keys = KeyStore.open(self.settings)
+        self.progress(f"writing delivery {delivery_id} and running the release gate")
+        delivered = write_delivery(
+            release,
+            self.case_folder(case_id) / delivery_id,
+            disclosure=report,
+            keys_hex=_keys_hex(keys),
+            forbidden_columns=forbidden_columns(),
+            linkage_report=extract.report.to_dict(),
+            log_lines=[
+                f"case {case_id}: delivery {delivery_id} by {self.actor.username}",
+                f"linked on {extract.report.backend}: {extract.report.rows} records, {extract.report.persons} persons",
+                f"agreed plan: round {case.agreed_round}",
+            ],
+            on_file=on_file,
+        )
+        digest = sha256_of(delivered.path / MANIFEST)
+        self.service.record_delivery(case_id, self.actor, delivery_id, digest)
+        return StepResult(
+            case_id,
+            "delivered",
+            f"delivered {delivery_id} to {delivered.path}",
+            plan=dict(agreed),
+            evaluation=evaluation,
+            delivered=delivered,
+            linkage=extract.report.to_dict(),
+        )
+
+    def _deliver_tables(
+        self, case: Case, extract: LinkedExtract, plan: Plan, setup: Anonymisation, delivery_id: str
+    ) -> StepResult:
+        """Protected tables at the agreed levels instead of microdata."""
+        frame = self._frame(extract)
+        specs = table_specs(plan, frame.columns)
+        self.progress(f"protecting {len(specs)} tables (secondary suppression and audit)")
+        tables = protected_tables(frame, plan, setup.hierarchies, specs)
+        keys = KeyStore.open(self.settings)
+        delivered = write_tables_delivery(
+            tables,
+            self.case_folder(case.case_id) / delivery_id,
+            case_id=case.case_id,
+            k=plan.criteria.k,
+            keys_hex=_keys_hex(keys),
+            forbidden_columns=forbidden_columns(),
+            linkage_report=extract.report.to_dict(),
+            log_lines=[f"case {case.case_id}: table delivery {delivery_id} by {self.actor.username}"],
+        )
+        digest = sha256_of(delivered.path / MANIFEST)
+        self.service.record_delivery(case.case_id, self.actor, delivery_id, digest)
+        return StepResult(
+            case.case_id,
+            "delivered",
+            f"delivered protected tables {delivery_id} to {delivered.path}",
+            plan=dict(case.agreed_plan or {}),
+            delivered=delivered,
+            linkage=extract.report.to_dict(),
+        )
+
+    def next_step(self, case_id: str) -> StepResult:
+        """Do what the case's state asks of the processor next."""
+        case = self.service.get(case_id)
+        if case.status in ("accepted", "linked"):
+            return self.propose(case_id)
+        if case.status == "anonymisation":
+            if case.anonymisation_rounds and case.anonymisation_rounds[-1].party == "applicant":
+                return self.answer(case_id)
+            return StepResult(
+                case_id, "waiting", "waiting for the applicant to agree or counter the proposal"
+            )
+        if case.status == "anonymisation_agreed":
+            return self.deliver(case_id)
+        raise IplosError(
+            f"case {case_id} is {case.status}: the processor links and delivers only after the offer is "
+            "accepted (accepted, linked, anonymisation, anonymisation_agreed)"
+        )
+
+    def _next_delivery_id(self, case: Case) -> str:
+        folder = self.case_folder(case.case_id)
+        n = len(case.deliveries) + 1
+        while (folder / f"d{n:03d}").exists():
+            n += 1
+        return f"d{n:03d}"
+
+
+def extract_years(case: Case) -> tuple[int, ...]:
+    return tuple(case.content.aarganger)
+
+
+def _keys_hex(keys: KeyStore) -> Iterable[str]:
+    return [keys.key(r).secret_hex() for r in keys.registers]

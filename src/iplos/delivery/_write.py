@@ -1,0 +1,160 @@
+"""Write a delivery folder whole or not at all, with the release gate inside the transaction.
+
+Everything is written into a hidden staging folder (`iplos.atomic.atomic_directory`); the gate runs
+on the staged files, twice: on the data files before any document describes them, and on every file
+once the documents and the log are written; then the manifest is written and scanned. Only when all
+pass is the folder renamed into place. A failure, an exception or a kill leaves no delivery behind
+(a killed process leaves a hidden staging folder, which the next delivery removes first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from iplos.atomic import atomic_directory, remove_stale_staging
+from iplos.delivery._documents import (
+    MANIFEST,
+    codebook,
+    codebook_html,
+    disclosure_html,
+    write_json,
+    write_manifest,
+)
+from iplos.delivery._formats import write_data_files
+from iplos.delivery._gate import (
+    GateResult,
+    ReleaseRefused,
+    measure_data_files,
+    refuse_unless_passed,
+    release_gate,
+)
+from iplos.delivery._release import Release
+from iplos.delivery._scan import scan_file
+from iplos.errors import IplosError, Problem
+
+CODEBOOK = "codebook"
+DISCLOSURE = "disclosure-report"
+LINKAGE = "linkage-report.json"
+LOG = "delivery.log"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A delivery in place: its folder, the SHA-256 of each file and the gate's verdict."""
+
+    path: Path
+    files: Mapping[str, str]
+    gate: GateResult
+    disclosure: Mapping[str, Any]
+
+
+@contextmanager
+def case_lock(folder: Path) -> Iterator[None]:
+    """Hold the case's delivery lock: one delivery of a case is written at a time, so clearing the
+    staging folders a killed delivery left can never touch one still being written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+b") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IplosError(
+                f"another delivery of case {folder.name} is being written; try again when it ends"
+            ) from None
+        try:
+            remove_stale_staging(folder)
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.lines.append(f"{stamp} {message}")
+
+
+def write_delivery(
+    release: Release,
+    target: Path,
+    *,
+    disclosure: Mapping[str, Any],
+    keys_hex: Iterable[str],
+    forbidden_columns: Iterable[str],
+    linkage_report: Mapping[str, Any] | None = None,
+    log_lines: Iterable[str] = (),
+    on_file: Callable[[str], None] | None = None,
+) -> Delivered:
+    """Write data files, codebook, disclosure report, linkage report, log and manifest to `target`.
+
+    `on_file` is told each file name as it is written (progress display; tests inject failures here).
+    """
+    keys = list(keys_hex)
+    forbidden = list(forbidden_columns)
+    log = _Log()
+    for line in log_lines:
+        log(line)
+    notify = on_file or (lambda _name: None)
+    columns = [c.name for c in release.columns]
+    sensitive = release.sensitive if release.criteria.l is not None else ()
+
+    def gate(folder: Path) -> GateResult:
+        return release_gate(
+            folder,
+            columns=columns,
+            quasi_identifiers=release.quasi_identifiers,
+            sensitive=sensitive,
+            criteria=release.criteria,
+            records_before=release.records_before,
+            keys_hex=keys,
+            forbidden_columns=forbidden,
+        )
+
+    with case_lock(target.parent), atomic_directory(target) as staging:
+        for path in write_data_files(release, staging):
+            notify(path.name)
+            log(f"wrote {path.name}")
+        measures, failures = measure_data_files(
+            staging,
+            columns=columns,
+            quasi_identifiers=release.quasi_identifiers,
+            sensitive=sensitive,
+            criteria=release.criteria,
+            records_before=release.records_before,
+        )
+        first = GateResult(measures=tuple(measures), failures=tuple(failures))
+        refuse_unless_passed(first, release.case_id)
+        log(f"data files re-measured against the criteria: passed ({len(measures)} files)")
+        report = {**disclosure, "gate": first.to_dict()}
+        book = codebook(release)
+        write_json(staging / f"{CODEBOOK}.json", book)
+        (staging / f"{CODEBOOK}.html").write_text(codebook_html(book), encoding="utf-8")
+        notify(f"{CODEBOOK}.html")
+        write_json(staging / f"{DISCLOSURE}.json", report)
+        (staging / f"{DISCLOSURE}.html").write_text(disclosure_html(report), encoding="utf-8")
+        notify(f"{DISCLOSURE}.html")
+        if linkage_report is not None:
+            write_json(staging / LINKAGE, linkage_report)
+            notify(LINKAGE)
+        log("release gate on every file: running")
+        (staging / LOG).write_text("\n".join(log.lines) + "\n", encoding="utf-8")
+        second = gate(staging)
+        refuse_unless_passed(second, release.case_id)
+        hashes = write_manifest(staging)
+        notify(MANIFEST)
+        findings = scan_file(staging / MANIFEST, keys, forbidden, allowed_hex=frozenset(hashes.values()))
+        if findings:
+            raise ReleaseRefused(
+                f"case {release.case_id}: the release gate stopped the delivery",
+                [Problem(str(f), rule="release-gate") for f in findings],
+            )
+    manifest_hash = {MANIFEST: ""}
+    return Delivered(path=target, files={**hashes, **manifest_hash}, gate=second, disclosure=report)

@@ -1,0 +1,150 @@
+"""Query builders of the linked extract: functions from Ibis tables to Ibis tables, on any backend.
+
+The extract has one row per person and årgang of the approved population. Person rows give the
+person's status at the end of the årgang (or at death); the other IPLOS tables are summarised per
+person and årgang (the last functional assessment of the årgang; the number of distinct services and
+the weekly hours in force at the end of the årgang or at death); the linked registers add the person's
+death (`dar`), the årgang's population data (`ssb`) or the årgang's number of hospital episodes
+(`npr`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from iplos.errors import IplosError
+from iplos.linkage._keyholder import PERSON, pseudonym_column
+from iplos.linkage._request import FUNKSJON_ITEMS, LinkageRequest, Population, VariableRef
+
+REF = "_ref"
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """One column of the extract: its name, the register variable it comes from and how."""
+
+    name: str
+    source: VariableRef
+    derivation: str
+
+
+def output_columns(request: LinkageRequest) -> tuple[OutputColumn, ...]:
+    """The extract's columns (after `lopenr` and `aargang`), in the order the request names them."""
+    out: list[OutputColumn] = []
+    seen: set[str] = {"lopenr", "aargang"}
+
+    def add(name: str, ref: VariableRef, how: str) -> None:
+        if name in seen:
+            name = f"{ref.register}_{name}"
+        if name not in seen:
+            seen.add(name)
+            out.append(OutputColumn(name, ref, how))
+
+    for ref in request.variables:
+        if ref.register == "iplos" and ref.table == "person":
+            if ref.column == "fodselsaar":
+                add("alder", ref, "age at the end of the årgang: aargang - fodselsaar")
+            else:
+                add(ref.column, ref, "status at the end of the årgang or at death")
+        elif ref.register == "iplos" and ref.table == "funksjon":
+            if ref.column not in (*FUNKSJON_ITEMS, "vurderingsdato"):
+                raise IplosError(f"variable {ref}: funksjon has no column {ref.column!r}")
+            add(ref.column, ref, "last functional assessment in the årgang")
+        elif ref.register == "iplos" and ref.table == "tjeneste":
+            if ref.column == "tjeneste":
+                add("antall_tjenester", ref, "number of distinct services received in the årgang")
+            elif ref.column == "timer_per_uke":
+                add(
+                    "timer_per_uke",
+                    ref,
+                    "weekly hours of the services in force at the end of the årgang or at death",
+                )
+            else:
+                raise IplosError(
+                    f"variable {ref}: a person-level extract carries tjeneste and timer_per_uke only"
+                )
+        elif ref.register == "iplos":
+            raise IplosError(
+                f"variable {ref}: table {ref.table!r} is not available in a person-level extract"
+            )
+        elif ref.register == "dar":
+            add(ref.column, ref, "from the cause of death register (any årgang)")
+        elif ref.register == "ssb":
+            add(ref.column, ref, "SSB population data of the årgang")
+        elif ref.register == "npr":
+            add("npr_episoder", ref, "number of NPR episodes in the årgang")
+    return tuple(out)
+
+
+def with_reference_date(person: ir.Table) -> ir.Table:
+    """Add `_ref`: the end of the årgang, or the date of death when the person died in it."""
+    end = ibis.date(person.aargang.cast("int32"), 12, 31)
+    ref = ibis.ifelse(person.dodsdato.notnull() & (person.dodsdato < end), person.dodsdato, end)
+    return person.mutate(**{REF: ref})
+
+
+def population(
+    person: ir.Table, tjeneste: ir.Table | None, years: Sequence[int], pop: Population
+) -> ir.Table:
+    """Person rows of the approved population in the approved årganger, with `alder` and `_ref`.
+
+    `tjeneste` is needed only for a home-dwelling population.
+    """
+    p = person.filter(person.aargang.isin(list(years)))
+    p = p.mutate(alder=(p.aargang.cast("int32") - p.fodselsaar.cast("int32")).cast("int16"))
+    if pop.min_age is not None:
+        p = p.filter(p.alder >= pop.min_age)
+    if pop.max_age is not None:
+        p = p.filter(p.alder <= pop.max_age)
+    p = with_reference_date(p)
+    if pop.home_dwelling:
+        if tjeneste is None:
+            raise IplosError("a home-dwelling population needs the tjeneste table")
+        t = tjeneste.filter(tjeneste.tjeneste.isin(sorted(pop.institution_services)))
+        keys = p.select("pseudonym", "aargang", REF)
+        j = t.join(keys, ["pseudonym", "aargang"])
+        in_force = (j.startdato <= j[REF]) & (j.sluttdato.isnull() | (j.sluttdato >= j[REF]))
+        institution = j.filter(in_force).select("pseudonym", "aargang").distinct()
+        p = p.anti_join(institution, ["pseudonym", "aargang"])
+    return p
+
+
+def last_assessment(funksjon: ir.Table, columns: Sequence[str]) -> ir.Table:
+    """Per pseudonym and årgang, the columns of the last functional assessment of the årgang."""
+    order = ibis.row_number().over(
+        group_by=[funksjon.pseudonym, funksjon.aargang], order_by=[ibis.desc(funksjon.vurderingsdato)]
+    )
+    ranked = funksjon.mutate(_rank=order)
+    return ranked.filter(ranked._rank == 0).select("pseudonym", "aargang", *columns)
+
+
+def service_summary(tjeneste: ir.Table, keys: ir.Table, columns: Sequence[str]) -> ir.Table:
+    """Per pseudonym and årgang of `keys`: `antall_tjenester` and/or `timer_per_uke`."""
+    j = tjeneste.join(keys.select("pseudonym", "aargang", REF), ["pseudonym", "aargang"])
+    in_force = (j.startdato <= j[REF]) & (j.sluttdato.isnull() | (j.sluttdato >= j[REF]))
+    metrics: dict[str, ir.Value] = {}
+    if "antall_tjenester" in columns:
+        metrics["antall_tjenester"] = j.tjeneste.nunique().cast("int16")
+    if "timer_per_uke" in columns:
+        metrics["timer_per_uke"] = (
+            ibis.ifelse(in_force, j.timer_per_uke, ibis.null("float64")).sum().cast("float64")
+        )
+    return j.group_by(["pseudonym", "aargang"]).aggregate(**metrics)
+
+
+def keyed(table: ir.Table, mapping: ir.Table, register: str) -> ir.Table:
+    """Replace a register's `pseudonym` by the key holder's `person` number (rows without one drop out)."""
+    m = mapping.select(PERSON, _ps=mapping[pseudonym_column(register)])
+    joined = table.join(m, table.pseudonym == m._ps)
+    return joined.drop("pseudonym", "_ps")
+
+
+def first_per_person(table: ir.Table, order: str) -> ir.Table:
+    """One row per person: the first by `order` (a register holds one death per person, normally)."""
+    rank = ibis.row_number().over(group_by=[table[PERSON]], order_by=[table[order]])
+    ranked = table.mutate(_rank=rank)
+    return ranked.filter(ranked._rank == 0).drop("_rank")

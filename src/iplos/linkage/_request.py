@@ -1,0 +1,166 @@
+"""What an approved case asks the trusted third party to link: registers, years, population, variables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from iplos.errors import IplosError
+
+#: The IPLOS tables: 2007-2017 in `iplos`, 2017- in `kpr` (the 2017 årgang is in both; iplos is used).
+BASE_REGISTERS = ("iplos", "kpr")
+LAST_IPLOS_YEAR = 2017
+#: Registers that can be linked to IPLOS/KPR, with their one table (docs/registers.md).
+LINKABLE = {"dar": "dodsfall", "npr": "episode", "ssb": "befolkning"}
+BASE_TABLES = ("person", "tjeneste", "funksjon", "diagnose")
+FUNKSJON_ITEMS = (
+    "sosial_deltakelse",
+    "beslutninger_dagligliv",
+    "styre_atferd",
+    "alminnelig_husarbeid",
+    "skaffe_varer_tjenester",
+    "ivareta_egen_helse",
+    "lage_mat",
+    "spise",
+    "personlig_hygiene",
+    "av_pakledning",
+    "toalett",
+    "bevege_innendors",
+    "bevege_utendors",
+    "hukommelse",
+    "kommunikasjon",
+    "syn",
+    "horsel",
+)
+#: Columns that never leave the key holder or the register, whatever a case asks for.
+NEVER_DELIVERED = frozenset({"pseudonym", "fnr"})
+
+
+def base_register(year: int) -> str:
+    """The register that holds the IPLOS tables of an årgang (2017 and earlier: iplos; later: kpr)."""
+    return "iplos" if year <= LAST_IPLOS_YEAR else "kpr"
+
+
+@dataclass(frozen=True)
+class Population:
+    """Who is in the extract, per årgang: age at the end of the årgang and where they live.
+
+    `home_dwelling` keeps persons with no institution service (`institution_services`, Volven 9151
+    codes) in force at the end of the årgang or at death.
+    """
+
+    min_age: int | None = None
+    max_age: int | None = None
+    home_dwelling: bool = False
+    institution_services: frozenset[int] = frozenset()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.home_dwelling and not self.institution_services:
+            raise IplosError("a home-dwelling population needs the institution service codes")
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise IplosError(f"population age {self.min_age}-{self.max_age} is empty")
+
+
+@dataclass(frozen=True)
+class VariableRef:
+    """One requested register column: `iplos.person.kommune`, `dar.dodsfall.underliggende_dodsarsak`.
+
+    For the IPLOS tables the register is written `iplos` whatever the years; years after 2017 are read
+    from KPR, which has the same tables.
+    """
+
+    register: str
+    table: str
+    column: str
+
+    @classmethod
+    def parse(cls, text: str) -> VariableRef:
+        parts = text.split(".")
+        if len(parts) != 3 or not all(parts):
+            raise IplosError(f"variable {text!r} is not written register.table.column")
+        register, table, column = parts
+        if register == "kpr":
+            register = "iplos"
+        if register == "iplos":
+            if table not in BASE_TABLES:
+                raise IplosError(f"variable {text!r}: IPLOS has no table {table!r}")
+        elif register in LINKABLE:
+            if table != LINKABLE[register]:
+                raise IplosError(
+                    f"variable {text!r}: register {register} has only table {LINKABLE[register]!r}"
+                )
+        else:
+            raise IplosError(f"variable {text!r}: unknown register {register!r}")
+        if column in NEVER_DELIVERED:
+            raise IplosError(f"variable {text!r} is an identifier and is never delivered")
+        return cls(register, table, column)
+
+    def __str__(self) -> str:
+        return f"{self.register}.{self.table}.{self.column}"
+
+
+@dataclass(frozen=True)
+class LinkageRequest:
+    """The part of an approved case the linkage needs (built by `iplos.delivery` from the case).
+
+    `approvals` are the registers for which the case records an approval (vedtak or the register
+    owner's consent); linkage refuses to start unless every register involved is among them.
+    """
+
+    case_id: str
+    years: tuple[int, ...]
+    variables: tuple[VariableRef, ...]
+    population: Population = field(default_factory=Population)
+    approvals: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.years:
+            raise IplosError(f"case {self.case_id}: no årganger requested")
+        if not self.variables:
+            raise IplosError(f"case {self.case_id}: no variables requested")
+        object.__setattr__(self, "years", tuple(sorted(set(self.years))))
+
+    @classmethod
+    def build(
+        cls,
+        case_id: str,
+        years: Iterable[int],
+        variables: Iterable[str | VariableRef],
+        population: Population | None = None,
+        approvals: Iterable[str] = (),
+    ) -> LinkageRequest:
+        refs = tuple(v if isinstance(v, VariableRef) else VariableRef.parse(v) for v in variables)
+        return cls(
+            case_id=case_id,
+            years=tuple(years),
+            variables=refs,
+            population=population or Population(),
+            approvals=frozenset(approvals),
+        )
+
+    @property
+    def base_registers(self) -> tuple[str, ...]:
+        """IPLOS and/or KPR, by the years asked for."""
+        return tuple(r for r in BASE_REGISTERS if any(base_register(y) == r for y in self.years))
+
+    @property
+    def linked_registers(self) -> tuple[str, ...]:
+        return tuple(r for r in LINKABLE if any(v.register == r for v in self.variables))
+
+    @property
+    def registers(self) -> tuple[str, ...]:
+        """Every register involved: those that must each have a recorded approval."""
+        return self.base_registers + self.linked_registers
+
+    def columns(self, register: str, table: str) -> tuple[str, ...]:
+        """The requested columns of one table, in request order."""
+        return tuple(v.column for v in self.variables if v.register == register and v.table == table)
+
+
+def check_approvals(request: LinkageRequest) -> list[str]:
+    """The registers involved in the request that have no recorded approval (empty when linkage may start).
+
+    IPLOS for årganger up to 2017, KPR for later årganger, and each linked register, each need their own.
+    """
+    return [r for r in request.registers if r not in request.approvals]

@@ -1,0 +1,71 @@
+"""Disclosure control for microdata: risk measures, generalization, suppression, optimal search.
+
+Pure numpy logic on a `FrequencyTable` of quasi-identifier combinations (DESIGN.md, "Frequency
+table first"); whoever holds the rows (the engine, the command line) builds the table and applies
+the chosen transformation. Vocabulary after ARX (Prasser & Kohlmayer 2015):
+
+- `FrequencyTable`: distinct combinations with counts and sensitive values.
+- criteria: `KAnonymity`, `DistinctLDiversity`, `EntropyLDiversity`, `RecursiveCLDiversity`,
+  `EqualTCloseness`, `OrderedTCloseness`.
+- utility metrics: `Loss`, `NonUniformEntropy`, `Discernibility`, `AECS`, `Precision`.
+- `search(freq, hierarchies, SearchConfig(...)) -> SearchResult`: the optimal transformation.
+- `assess_risk(freq, population=None) -> RiskReport`: re-identification risk and its drivers.
+- `generalize`, `local_suppression`: transformations; `check_release`: the independent re-check.
+"""
+
+from __future__ import annotations
+
+from iplos.catalog.hierarchy import Hierarchy
+from iplos.sdc._check import CheckReport, check_release
+from iplos.sdc._criteria import (
+    Criterion,
+    DistinctLDiversity,
+    EntropyLDiversity,
+    EqualTCloseness,
+    KAnonymity,
+    OrderedTCloseness,
+    RecursiveCLDiversity,
+)
+from iplos.sdc._evaluate import NodeResult
+from iplos.sdc._frequency import FrequencyTable
+from iplos.sdc._local import LocalSuppression, local_suppression
+from iplos.sdc._metrics import AECS, Discernibility, Loss, Metric, NonUniformEntropy, Precision, metric_named
+from iplos.sdc._risk import RiskMeasure, RiskReport, SensitiveReport, assess_risk, risk_from_class_sizes
+from iplos.sdc._search import SearchConfig, SearchResult, search
+from iplos.sdc._suda import SudaReport, suda
+from iplos.sdc._transform import generalize
+
+__all__ = [
+    "AECS",
+    "CheckReport",
+    "Criterion",
+    "Discernibility",
+    "DistinctLDiversity",
+    "EntropyLDiversity",
+    "EqualTCloseness",
+    "FrequencyTable",
+    "Hierarchy",
+    "KAnonymity",
+    "LocalSuppression",
+    "Loss",
+    "Metric",
+    "NodeResult",
+    "NonUniformEntropy",
+    "OrderedTCloseness",
+    "Precision",
+    "RecursiveCLDiversity",
+    "RiskMeasure",
+    "RiskReport",
+    "SearchConfig",
+    "SearchResult",
+    "SensitiveReport",
+    "SudaReport",
+    "assess_risk",
+    "check_release",
+    "generalize",
+    "local_suppression",
+    "metric_named",
+    "risk_from_class_sizes",
+    "search",
+    "suda",
+]

@@ -1,0 +1,51 @@
+"""Protected aggregate tables: build, suppress, audit, perturb, write.
+
+- `Dimension`: a tree of categories whose root is the total (from a `Hierarchy` or flat).
+- `build_table`: records -> a linked `Table` with every margin and subtotal.
+- Rules (`MinCount`, `Dominance`, `PPercent`, `GroupDisclosure`) mark primary cells.
+- `protect`: primary + secondary suppression ('optimal' MILP or 'fast' hypercubes) + audit.
+- `audit`: attacker intervals by linear programming for any suppression pattern.
+- `perturb_table` with a `PerturbationTable`: the cell key method.
+- `write_table`, `read_table_csv`, `audit_file`: CSV/Excel/HTML output and audits of files.
+"""
+
+from __future__ import annotations
+
+from iplos.sdc.tables._audit import AuditResult, audit
+from iplos.sdc.tables._build import build_table
+from iplos.sdc.tables._cellkey import PerturbationTable
+from iplos.sdc.tables._dimension import TOTAL, Dimension
+from iplos.sdc.tables._files import TableFile, audit_file, file_audit_report, read_table_csv
+from iplos.sdc.tables._output import table_csv, write_report, write_table
+from iplos.sdc.tables._protect import FLAG_NAMES, ProtectedTable, perturb_table, protect
+from iplos.sdc.tables._protection import ProtectionLevels
+from iplos.sdc.tables._rules import Dominance, GroupDisclosure, MinCount, PPercent, PrimaryResult, Rule
+from iplos.sdc.tables._table import Table
+
+__all__ = [
+    "FLAG_NAMES",
+    "TOTAL",
+    "AuditResult",
+    "Dimension",
+    "Dominance",
+    "GroupDisclosure",
+    "MinCount",
+    "PPercent",
+    "PerturbationTable",
+    "PrimaryResult",
+    "ProtectedTable",
+    "ProtectionLevels",
+    "Rule",
+    "Table",
+    "TableFile",
+    "audit",
+    "audit_file",
+    "build_table",
+    "file_audit_report",
+    "perturb_table",
+    "protect",
+    "read_table_csv",
+    "table_csv",
+    "write_report",
+    "write_table",
+]

@@ -1,0 +1,25 @@
+"""`create_app`: the FastAPI application (JSON API with its OpenAPI document at /docs)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from iplos import __version__
+from iplos.cases import CaseService
+from iplos.web import _errors
+from iplos.web._routes import build_router
+from iplos.web.auth import Authenticator, BearerTokens
+
+
+def create_app(service: CaseService, authenticators: list[Authenticator] | None = None) -> FastAPI:
+    """The web application over one case service; authenticators default to local bearer tokens."""
+    app = FastAPI(
+        title="iplos",
+        version=__version__,
+        description="Applications for IPLOS register data: cases from draft to invoice. "
+        "Log in at POST /api/auth/token, then send `Authorization: Bearer <token>`.",
+    )
+    app.state.service = service
+    _errors.install(app)
+    app.include_router(build_router(service, authenticators or [BearerTokens(service.users)]))
+    return app

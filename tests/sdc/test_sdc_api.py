@@ -1,0 +1,55 @@
+"""The public API of iplos.sdc is pinned; the package imports without pandas or drivers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import iplos.sdc
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(iplos.sdc.__all__) == sorted(
+        [
+            "AECS",
+            "CheckReport",
+            "Criterion",
+            "Discernibility",
+            "DistinctLDiversity",
+            "EntropyLDiversity",
+            "EqualTCloseness",
+            "FrequencyTable",
+            "Hierarchy",
+            "KAnonymity",
+            "LocalSuppression",
+            "Loss",
+            "Metric",
+            "NodeResult",
+            "NonUniformEntropy",
+            "OrderedTCloseness",
+            "Precision",
+            "RecursiveCLDiversity",
+            "RiskMeasure",
+            "RiskReport",
+            "SearchConfig",
+            "SearchResult",
+            "SensitiveReport",
+            "SudaReport",
+            "assess_risk",
+            "check_release",
+            "generalize",
+            "local_suppression",
+            "metric_named",
+            "risk_from_class_sizes",
+            "search",
+            "suda",
+        ]
+    )
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, iplos.sdc; print(sorted(m for m in ('pandas', 'duckdb', 'pyarrow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
