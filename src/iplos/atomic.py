@@ -64,11 +64,25 @@ def atomic_directory(target: Path, replace: bool = False) -> Iterator[Path]:
 
 
 def remove_stale_staging(folder: Path) -> list[Path]:
-    """Remove staging folders a killed process left behind; returns what was removed."""
-    removed = []
+    """Clean up after a killed `atomic_directory`; returns what was removed or restored.
+
+    A staging folder is an unfinished write and is removed. An `.old-` folder whose target is
+    missing is the only copy left by a crash between the two renames of a replace: it is put back,
+    never deleted.
+    """
+    touched = []
     if folder.is_dir():
-        for entry in folder.iterdir():
-            if entry.name.startswith(".") and (".staging-" in entry.name or ".old-" in entry.name):
+        for entry in sorted(folder.iterdir()):
+            if not entry.name.startswith("."):
+                continue
+            if ".staging-" in entry.name:
                 shutil.rmtree(entry, ignore_errors=True)
-                removed.append(entry)
-    return removed
+                touched.append(entry)
+            elif ".old-" in entry.name:
+                target = folder / entry.name[1:].rsplit(".old-", 1)[0]
+                if target.exists():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    os.replace(entry, target)
+                touched.append(entry)
+    return touched

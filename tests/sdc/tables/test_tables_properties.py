@@ -45,7 +45,7 @@ def test_fast_and_optimal_patterns_pass_the_audit(case: tuple[np.ndarray, bool])
     leaves, hierarchical = case
     t = _table(leaves, hierarchical)
     for method in ("fast", "optimal"):
-        result = protect(t, [MinCount(5)], secondary=method)  # type: ignore[arg-type]
+        result = protect(t, [MinCount(5)], secondary=method)
         assert result.audit is not None
         assert result.audit.passed, (method, leaves.tolist())
         assert (result.suppressed >= result.primary.mask).all()  # type: ignore[union-attr]
