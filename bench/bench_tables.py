@@ -94,7 +94,7 @@ def main() -> None:
     t_audit = time.perf_counter() - t0
     counts = result.counts()
 
-    # the optimal method on a smaller table: one fylke x 10-year age groups x service
+    # the optimal method on a smaller table: Telemark's kommuner x 10-year age group x service group
     small_dims = [
         Dimension.from_hierarchy(
             hierarchy_for("kommune"),
@@ -103,7 +103,10 @@ def main() -> None:
             values=[k for k in dims[0].leaf_of if k.startswith("40")],
             subtotals=["fylke"],
         ),
-        Dimension.flat("tjeneste", SERVICES),
+        Dimension.from_hierarchy(
+            hierarchy_for("alder"), "10 years", name="alder", values=list(dims[1].leaf_of)
+        ),
+        Dimension.from_hierarchy(hierarchy_for("tjeneste"), "SSB group", name="tjeneste", values=SERVICES),
     ]
     small_frame = frame[frame["kommune"].str.startswith("40")]
     small = build_table(small_frame, small_dims, count="persons")

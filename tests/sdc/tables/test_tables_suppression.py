@@ -158,3 +158,10 @@ def test_audit_reports_unbounded_and_zero_lower_bounds() -> None:
     result = audit(t.constraints, t.values, everything)
     assert np.isinf(result.upper).all() and (result.lower == 0).all()
     assert result.passed  # nothing can be pinned down
+
+
+def test_optimal_falls_back_to_fast_when_time_runs_out() -> None:
+    result = protect(two_by_three(), [MinCount(5)], secondary="optimal", time_limit=0.0)
+    assert result.method.startswith("fast")
+    assert result.details["optimal"]["finished"] is False
+    assert result.audit is not None and result.audit.passed
