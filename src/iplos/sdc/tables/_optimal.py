@@ -3,16 +3,17 @@
 The model of Fischetti & Salazar (JASA 2000): a binary y_c per cell (1 = suppressed, fixed to 1 for
 sensitive cells), minimise sum(cost_c * y_c) subject to, for every sensitive cell p and direction,
 the attacker's linear program reaching p's protection level. That program, maximise d_p subject to
-A d = 0 and -a_c * y_c <= d_c <= U * y_c (U bounds every cell: the largest value of the table),
+A d = 0 and -min(a_c, D) * y_c <= d_c <= D * y_c (D: the largest protection level required),
 is replaced by its dual: for any multipliers mu of A d = 0, with reduced costs r = e_p - A^T mu,
-sum_c (max(r_c, 0) * U + max(-r_c, 0) * a_c) * y_c >= upper_p must hold (weak duality), and for the
+sum_c (max(-r_c, 0) * D + max(r_c, 0) * min(a_c, D)) * y_c >= upper_p must hold (weak duality), and for the
 optimal mu of an unprotected pattern it is violated. So: solve the master (HiGHS through
 scipy.optimize.milp), check each sensitive cell with two LPs over its suppressed component, add
 the violated dual cuts, repeat until none is violated. Starting cuts: a sensitive cell is never
 alone among the suppressed cells of a sum it is part of.
 
-The attacker of the model knows an upper bound U that the audit's attacker does not, so a pattern
-that protects here protects in the audit too.
+The attacker of the model also knows that no cell is more than D from its true value, which the
+audit's attacker does not, so a pattern that protects here protects in the audit too; the bound
+keeps the cuts tight (with the table total in its place they are weak and convergence is slow).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def optimal_suppression(
     """Minimum-cost suppression by cut generation; `finished` is False when time ran out."""
     start = time.perf_counter()
     n = values.shape[0]
-    bound = float(max(values.max(initial=0.0), 1.0))
+    bound = float(max(upper[primary].max(initial=0.0), lower[primary].max(initial=0.0), 1.0))
     a_csc = constraints.tocsc()
     cut_rows: list[sp.csr_matrix] = []
     cut_lb: list[float] = []
@@ -127,9 +128,8 @@ def _violated_cuts(
         if not sens:
             continue
         local = {int(c): i for i, c in enumerate(comp.cells)}
-        lo = -values[comp.cells]
-        hi = np.full(comp.cells.size, bound) - values[comp.cells]
-        hi = np.maximum(hi, 0.0)
+        lo = -np.minimum(values[comp.cells], bound)
+        hi = np.full(comp.cells.size, bound)
         full_rows = constraints[comp.rows]
         for p in sens:
             for direction, level in ((1.0, upper[p]), (-1.0, lower[p])):
@@ -176,9 +176,8 @@ def _dual_cut(
     for sign in (1.0, -1.0):
         r = -(full_rows.T @ (sign * np.asarray(mu)))
         r[p] += -direction
-        # minimising c.d: r_c > 0 pushes d_c to its lower bound -a_c*y_c, r_c < 0 to its upper U*y_c
-        up_room = np.maximum(bound - values, 0.0)
-        coef = np.where(r > 0, r * values, -r * up_room)
+        # minimising c.d: r_c > 0 pushes d_c to its lower bound -min(a_c, D)*y_c, r_c < 0 to D*y_c
+        coef = np.where(r > 0, r * np.minimum(values, bound), -r * bound)
         coef[np.abs(coef) < 1e-12] = 0.0
         if abs(float(coef @ y) - reach) <= 1e-6 * max(1.0, abs(reach)):
             best = coef
