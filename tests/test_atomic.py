@@ -23,9 +23,8 @@ def test_replace_swaps_whole_folder(tmp_path: Path) -> None:
     with atomic_directory(target, replace=True) as staging:
         (staging / "b.txt").write_text("new")
     assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
-    with pytest.raises(FileExistsError):
-        with atomic_directory(target):
-            pass
+    with pytest.raises(FileExistsError), atomic_directory(target):
+        pass
 
 
 def test_recovery_restores_old_copy_when_target_missing(tmp_path: Path) -> None:

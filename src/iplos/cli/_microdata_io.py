@@ -8,6 +8,7 @@ or not at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Sequence
@@ -89,53 +90,140 @@ def _as_text(values: list[Any]) -> list[str]:
     return out
 
 
-def encode_column(table: pa.Table, column: str, source: str) -> tuple[CodeArray, list[str]]:
-    """Row codes into the column's distinct values, and those values as text."""
+# A column's values as parts: per chunk, indices into that part's labels. A label of None stands
+# for a value the part's index range covers but no row holds (integer ranges); a dictionary may
+# also hold values no row uses, so "present" is checked where it matters (errors, sensitive labels).
+Part = tuple[CodeArray, list[str | None]]
+
+# Integer and date columns whose values span at most this many numbers are coded by offset from
+# their minimum: no hashing, and labels are made only for the span.
+SPAN_LIMIT = 1 << 16
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _parts(table: pa.Table, column: str, source: str) -> tuple[list[Part], bool]:
+    """The column as parts, and whether every label of every part is held by some row."""
     col = table.column(column)
     if col.null_count:
         raise IplosError(
             f"{source}: column {column!r} has {col.null_count} missing value(s)",
             [Problem("missing value", file=source, column=column)],
         )
-    encoded = (
-        col.combine_chunks().dictionary_encode() if col.num_chunks != 1 else col.chunk(0).dictionary_encode()
-    )
-    labels = _as_text(encoded.dictionary.to_pylist())
-    return _numpy_indices(encoded.indices), labels
+    chunks = [c for c in col.chunks if len(c)]
+    if not chunks:
+        return [], True
+    if pa.types.is_dictionary(col.type):
+        return [(_numpy_values(c.indices), list(_as_text(c.dictionary.to_pylist()))) for c in chunks], False
+    ranged = _integer_parts(col.type, chunks)
+    if ranged is not None:
+        return ranged, False
+    encoded = col.combine_chunks().dictionary_encode() if len(chunks) != 1 else chunks[0].dictionary_encode()
+    return [(_numpy_values(encoded.indices), list(_as_text(encoded.dictionary.to_pylist())))], True
+
+
+def _integer_parts(kind: pa.DataType, chunks: list[pa.Array]) -> list[Part] | None:
+    """Integer or date32 chunks as offsets from their minimum, when the values span few numbers."""
+    is_date = pa.types.is_date32(kind)
+    if not (is_date or (pa.types.is_integer(kind) and kind.bit_width <= 64 and pa.types.is_signed_integer(kind))):
+        if not (pa.types.is_unsigned_integer(kind) and kind.bit_width <= 32):
+            return None
+    values = [_numpy_values(c) for c in chunks]
+    low = min(int(v.min()) for v in values)
+    high = max(int(v.max()) for v in values)
+    base = 0 if 0 <= low and high < 4096 else low  # small non-negative values index directly
+    if high - base >= SPAN_LIMIT:
+        return None
+    span = range(base, high + 1)
+    labels: list[str | None]
+    if is_date:
+        labels = [(_EPOCH + dt.timedelta(days=d)).isoformat() for d in span]
+    else:
+        labels = [str(v) for v in span]
+    parts: list[Part] = []
+    for v in values:
+        index = v if base == 0 else v.astype(np.int64) - base
+        parts.append((index, labels))
+    return parts
 
 
 _INT_TYPES = {8: np.int8, 16: np.int16, 32: np.int32, 64: np.int64}
+_UINT_TYPES = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
 
 
-def _numpy_indices(indices: pa.Array) -> CodeArray:
-    """Integer Arrow array (no nulls) as int64 numpy, read from its buffer.
+def _numpy_values(array: pa.Array) -> CodeArray:
+    """An integer or date32 Arrow array (no nulls) as a numpy view of its buffer.
 
     `to_numpy`/`np.asarray` would import pandas through pyarrow's compatibility layer (0.5 s).
     """
-    dtype = np.dtype(_INT_TYPES[indices.type.bit_width])
-    values = np.frombuffer(
-        indices.buffers()[1], dtype=dtype, count=len(indices), offset=indices.offset * dtype.itemsize
+    kind = array.type
+    bits = 32 if pa.types.is_date32(kind) else kind.bit_width
+    table = _UINT_TYPES if pa.types.is_unsigned_integer(kind) else _INT_TYPES
+    dtype = np.dtype(table[bits])
+    return np.frombuffer(
+        array.buffers()[1], dtype=dtype, count=len(array), offset=array.offset * dtype.itemsize
     )
-    return values.astype(np.int64) if dtype.itemsize > 4 else values
+
+
+def _present(parts: list[Part]) -> list[npt.NDArray[np.bool_]]:
+    """Which labels of each part some row holds."""
+    return [np.bincount(index, minlength=len(labels)) > 0 for index, labels in parts]
+
+
+def encode_column(table: pa.Table, column: str, source: str) -> tuple[IntArray, list[str]]:
+    """Row codes into the column's distinct values (those some row holds), and those values as text."""
+    parts, exact = _parts(table, column, source)
+    present = [np.ones(len(labels), dtype=np.bool_) for _, labels in parts] if exact else _present(parts)
+    position: dict[str, int] = {}
+    luts = []
+    for (_, labels), held in zip(parts, present, strict=True):
+        lut = np.zeros(len(labels), dtype=np.int64)
+        for i in np.flatnonzero(held):
+            label = labels[i]
+            assert label is not None
+            lut[i] = position.setdefault(label, len(position))
+        luts.append(lut)
+    codes = np.empty(table.num_rows, dtype=np.int64)
+    _fill(codes, parts, luts)
+    return codes, list(position)
+
+
+def _fill(out: CodeArray, parts: list[Part], luts: Sequence[CodeArray]) -> None:
+    """out = each part's lookup table taken at its indices, parts one after another."""
+    start = 0
+    for (index, _), lut in zip(parts, luts, strict=True):
+        stop = start + index.shape[0]
+        np.take(lut, index, out=out[start:stop])
+        start = stop
 
 
 def leaf_codes(table: pa.Table, column: str, hierarchy: Hierarchy, source: str) -> CodeArray:
     """Leaf index of each row's value; values missing from the hierarchy are an error naming them."""
-    codes, labels = encode_column(table, column, source)
-    lut = np.empty(len(labels), dtype=np.int32)  # int32 rows: half the memory at 10 million rows
-    unknown = []
-    for i, label in enumerate(labels):
-        index = hierarchy.leaf_index(label)
-        if index is None:
-            unknown.append(label)
-        lut[i] = -1 if index is None else index
+    parts, exact = _parts(table, column, source)
+    luts = []
+    unknown: dict[str, None] = {}
+    for part_no, (_, labels) in enumerate(parts):
+        lut = np.full(len(labels), -1, dtype=np.int32)  # int32 rows: half the memory at 10 million
+        missing = []
+        for i, label in enumerate(labels):
+            index = None if label is None else hierarchy.leaf_index(label)
+            if index is None:
+                missing.append(i)
+            else:
+                lut[i] = index
+        if missing and not exact:
+            held = _present([parts[part_no]])[0]
+            missing = [i for i in missing if held[i]]
+        unknown.update((str(labels[i]), None) for i in missing)
+        luts.append(lut)
     if unknown:
-        shown = unknown[:10]
+        shown = list(unknown)[:10]
         raise IplosError(
             f"{source}: column {column!r} has {len(unknown)} value(s) not in hierarchy {hierarchy.name!r}",
             [Problem("value not in the hierarchy", file=source, column=column, value=v) for v in shown],
         )
-    return lut[codes]
+    out = np.empty(table.num_rows, dtype=np.int32)
+    _fill(out, parts, luts)
+    return out
 
 
 def sensitive_codes(table: pa.Table, column: str, source: str) -> tuple[IntArray, tuple[str, ...]]:
