@@ -90,7 +90,7 @@ def run_anonymise(
     all_nodes: bool,
     sep: str | None,
     started: float,
-    load: Callable[..., tuple[Any, Any, list[Any]]],
+    load: Callable[..., tuple[Any, Any]],
 ) -> dict[str, Any]:
     """Run the whole command; returns the report. Nothing is written unless everything succeeded."""
     criteria = criteria_from_options(k, l, l_variant, t, t_variant, sensitive)
@@ -104,22 +104,22 @@ def run_anonymise(
         max_levels=max_levels,
         list_all=all_nodes,
     )
-    table, freq, row_codes = load(input, qis, hierarchies, sensitive, sep)
+    table, freq = load(input, qis, hierarchies, sensitive, sep)
     loaded = time.perf_counter()
     result = search(freq, hierarchies, config)
     searched = time.perf_counter()
+    risk_before = assess_risk(freq, with_suda=False)  # now, while only the search's input is held
 
     encoded = [encode_hierarchy(hierarchies[q]) for q in qis]
+    # Every row's code at its chosen level, read off the columns again (one lookup per row) rather
+    # than kept from loading: leaf codes of every row would double the memory the search has.
     gen_rows: list[Any] = [
-        h.leaf_codes[level].astype(np.int32)[codes]
-        for h, level, codes in zip(encoded, result.levels, row_codes, strict=True)
+        io.leaf_codes(table, q, hierarchies[q], str(input), lookup=h.leaf_codes[level])
+        for q, h, level in zip(qis, encoded, result.levels, strict=True)
     ]
-    del row_codes
+    table = io.complete_table(input, table)
     cards = [h.cardinality(level) for h, level in zip(encoded, result.levels, strict=True)]
-    key = np.zeros(table.num_rows, dtype=np.int64)
-    for col, card in zip(gen_rows, cards, strict=True):
-        key *= card
-        key += col
+    key = _keys(gen_rows, cards, table.num_rows)
     local_info: dict[str, Any] | None = None
     if local:
         gen_freq, _ = generalize(freq, hierarchies, result.levels)
@@ -144,38 +144,38 @@ def run_anonymise(
         local_info = {"cells_suppressed": ls.cells_suppressed, "cells_by_attribute": ls.cells_by_attribute}
         suppressed_rows = np.zeros(table.num_rows, dtype=np.bool_)
     else:
-        supp_key = np.zeros(result.suppressed_classes[0].shape[0] if qis else 0, dtype=np.int64)
-        for col, card in zip(result.suppressed_classes, cards, strict=True):
-            supp_key = supp_key * card + col
+        supp_key = _keys(
+            list(result.suppressed_classes), cards, result.suppressed_classes[0].shape[0] if qis else 0
+        )
         space = float(np.prod(cards, dtype=np.float64)) if cards else 1.0
         if not supp_key.size:
             suppressed_rows = np.zeros(table.num_rows, dtype=np.bool_)
         elif space <= 1 << 26:
             lookup = np.zeros(int(space), dtype=np.bool_)
             lookup[supp_key] = True
-            suppressed_rows = lookup[key]
+            suppressed_rows = np.take(lookup, key, mode="clip")  # keys < space by construction
         else:
             suppressed_rows = np.isin(key, supp_key)
         blanked = [suppressed_rows] * len(qis)
     del key
+    any_blank = [bool(b.any()) for b in blanked] if local else [bool(suppressed_rows.any())] * len(qis)
     released = table
     del table  # the original columns go as soon as their replacements exist
     out_codes = []
     for j, (q, h, level, blank) in enumerate(zip(qis, encoded, result.levels, blanked, strict=True)):
         col, gen_rows[j] = gen_rows[j], None  # free each column's codes once written
         labels = list(h.labels[level])
-        if blank.any():
+        if any_blank[j]:
             star = labels.index("*") if "*" in labels else len(labels)
             if star == len(labels):
                 labels.append("*")
-            col = np.where(blank, star, col)
+            np.copyto(col, star, where=blank)  # col is this function's own array
         if local:
             out_codes.append((col, len(labels)))
         released = io.replace_column(released, q, col, labels)
         del col
 
     # Risk of the release: suppressed records leave the classes (they are '*' throughout).
-    risk_before = assess_risk(freq, with_suda=False)
     risk_after: RiskReport | None
     if local:
         risk_after = risk_from_class_sizes(_row_class_sizes(out_codes))
@@ -241,6 +241,19 @@ def _risk(report: Any) -> dict[str, Any]:
         "journalist": vars(report.journalist),
         "marketer": report.marketer,
     }
+
+
+def _keys(columns: list[Any], radices: list[int], n: int) -> Any:
+    """Mixed-radix key of each row (first column most significant); int32 when the space fits."""
+    space = float(np.prod(radices, dtype=np.float64)) if radices else 1.0
+    dtype = np.int32 if space < 2**31 else np.int64
+    if not columns:
+        return np.zeros(n, dtype=dtype)
+    key = columns[0].astype(dtype)
+    for col, radix in zip(columns[1:], radices[1:], strict=True):
+        key *= radix
+        key += col
+    return key
 
 
 def _subset(freq: Any, keep: Any) -> Any:

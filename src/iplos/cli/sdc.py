@@ -62,19 +62,18 @@ def _levels(specs: list[str], hierarchies: dict[str, Hierarchy], option: str) ->
 
 def _load(
     path: Path, qis: list[str], hierarchies: dict[str, Hierarchy], sensitive: list[str], sep: str | None
-) -> tuple[Any, Any, list[Any]]:
+) -> tuple[Any, Any]:
+    """The quasi-identifier and sensitive columns of the file (all columns of a CSV file), and
+    their frequency table."""
     from iplos.cli import _microdata_io as io
 
-    table = io.read_table(path, sep)
-    io.require_columns(table, [*qis, *sensitive], str(path))
     overlap = set(qis) & set(sensitive)
     if overlap:
         raise IplosError(f"column(s) both --qi and --sensitive: {', '.join(sorted(overlap))}")
-    # Dictionary encoding runs in Arrow without the GIL: two threads use both cores.
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        row_codes = list(pool.map(lambda q: io.leaf_codes(table, q, hierarchies[q], str(path)), qis))
+    # Quasi-identifiers are replaced in the output, so they may be read dictionary-encoded.
+    table = io.read_table(path, sep, dictionary=qis, columns=[*qis, *sensitive])
+    io.require_columns(table, [*qis, *sensitive], str(path))
+    row_codes = [io.leaf_codes(table, q, hierarchies[q], str(path)) for q in qis]
     sens = [io.sensitive_codes(table, s, str(path)) for s in sensitive]
     freq = io.build_frequency_table(
         qis,
@@ -84,7 +83,7 @@ def _load(
         [c for c, _ in sens],
         [lab for _, lab in sens],
     )
-    return table, freq, row_codes
+    return table, freq
 
 
 def _risk_dict(report: Any) -> dict[str, Any]:
@@ -118,10 +117,10 @@ def assess(
     from iplos.sdc import assess_risk
 
     qis, hierarchies = _hierarchies(qi)
-    _, freq, _ = _load(input, qis, hierarchies, list(sensitive), sep)
+    _, freq = _load(input, qis, hierarchies, list(sensitive), sep)
     pop = None
     if population is not None:
-        _, pop, _ = _load(population, qis, hierarchies, [], sep)
+        _, pop = _load(population, qis, hierarchies, [], sep)
     report = assess_risk(freq, pop, threshold=threshold)
     data = _risk_dict(report)
     if as_json:

@@ -96,10 +96,7 @@ class NodeEvaluator:
             np.bincount(codes, weights=freq.counts, minlength=len(labels)) / max(self.n, 1)
             for codes, labels in zip(freq.sensitive_codes, freq.sensitive_labels, strict=True)
         )
-        leaf_counts = [
-            np.bincount(codes, weights=freq.counts, minlength=h.domain_size).astype(np.int64)
-            for codes, h in zip(freq.codes, hierarchies, strict=True)
-        ]
+        leaf_counts = self.base.code_counts([h.domain_size for h in hierarchies])
         self.context = MetricContext(hierarchies, leaf_counts)
         self.sources: list[Source] = [self.base]
         self._prepared: set[tuple[int, ...]] = set()
@@ -178,13 +175,6 @@ class NodeEvaluator:
 
     def _leaf_class_sizes(self, levels: tuple[int, ...]) -> IntArray:
         """Class sizes of the untransformed input; rows are the classes when keys strictly increase."""
-        if not self.freq.sensitive and self.freq.n_rows > 1:
-            key = np.zeros(self.freq.n_rows, dtype=np.int64)
-            space = 1.0
-            for codes, h in zip(self.freq.codes, self.hierarchies, strict=True):
-                space *= h.domain_size
-                key *= h.domain_size
-                key += codes
-            if space < 2.0**62 and bool(np.all(key[1:] > key[:-1])):
-                return self.freq.counts
+        if not self.freq.sensitive and self.freq.ascending:
+            return self.freq.counts
         return group_node(self.base, levels, self.hierarchies).sizes

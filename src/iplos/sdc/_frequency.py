@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,15 @@ class FrequencyTable:
     def n_rows(self) -> int:
         """Number of distinct combinations (rows of the table)."""
         return int(self.counts.shape[0])
+
+    @cached_property
+    def ascending(self) -> bool:
+        """Whether rows are distinct on the quasi-identifiers and in ascending order of their codes.
+
+        Tables grouped by sorting (`from_columns`, the command line) are; then, without sensitive
+        attributes, each row is an equivalence class of the untransformed data. Computed once.
+        """
+        return strictly_ascending(self.codes)
 
     @classmethod
     def from_columns(
@@ -181,6 +191,70 @@ def group_rows(
         rest = rest // max(radix, 1)
     out.reverse()
     return out, sums
+
+
+# Rows per block when checking order: a block's keys stay in cache, and the check stops early.
+_BLOCK = 1 << 18
+
+
+def strictly_ascending(columns: Sequence[CodeArray]) -> bool:
+    """Whether the rows of non-negative integer columns strictly increase in lexicographic order."""
+    n = columns[0].shape[0] if columns else 0
+    if n < 2:
+        return True
+    radices = [int(c.max()) + 1 for c in columns]
+    if float(np.prod(radices, dtype=np.float64)) >= 2.0**62:
+        greater = np.zeros(n - 1, dtype=np.bool_)
+        equal = np.ones(n - 1, dtype=np.bool_)
+        for col in columns:
+            step = col[1:].astype(np.int64) - col[:-1]
+            greater |= equal & (step > 0)
+            equal &= step == 0
+        return bool(greater.all())
+    for start in range(0, n - 1, _BLOCK):
+        stop = min(n, start + _BLOCK + 1)  # blocks overlap by one row
+        key = columns[0][start:stop].astype(np.int64)
+        for col, radix in zip(columns[1:], radices[1:], strict=True):
+            key *= radix
+            key += col[start:stop]
+        if not bool(np.all(key[1:] > key[:-1])):
+            return False
+    return True
+
+
+def split_keys(
+    keys: npt.NDArray[np.integer[Any]], radices: Sequence[int]
+) -> list[npt.NDArray[np.integer[Any]]]:
+    """Mixed-radix keys (first radix most significant) back into one code column per radix.
+
+    The last column is peeled off first, one division per column on the shrinking quotient, in
+    int32 as soon as the remaining key space fits (several times faster than int64 division).
+    Columns come back as int32 when their radix fits, else int64.
+    """
+    if not radices:
+        return []
+    space = 1
+    for radix in radices:
+        space *= max(radix, 1)
+    rest = keys
+    out: list[npt.NDArray[np.integer[Any]]] = []
+    for radix in reversed(radices[1:]):
+        r = max(radix, 1)
+        if space < 2**31 and rest.dtype != np.int32:
+            rest = rest.astype(np.int32)
+        quotient = rest // r
+        if r < 2**31:
+            part = np.empty(rest.shape[0], dtype=np.int32)
+            np.multiply(quotient, r, out=part, casting="unsafe")
+            np.subtract(rest, part, out=part, casting="unsafe")
+        else:
+            part = rest - quotient * r
+        out.append(part)
+        rest = quotient
+        space //= r
+    out.append(rest.astype(np.int32) if space < 2**31 else rest.astype(np.int64, copy=False))
+    out.reverse()
+    return out
 
 
 def _text(value: object) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from iplos.sdc._encoding import EncodedHierarchy
+from iplos.sdc._frequency import split_keys
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -28,7 +29,7 @@ DENSE_MAX = 1 << 27
 
 
 # Quasi-identifiers whose combined domain fits in this many values share one packed code column.
-PACK_LIMIT = 1 << 16
+PACK_LIMIT = 1 << 20
 
 
 @dataclass(eq=False)
@@ -78,6 +79,17 @@ class Source:
             out = np.add.outer(out, luts[j][: self.radices[j]]).reshape(-1)
         return out
 
+    def code_counts(self, sizes: Sequence[int]) -> list[IntArray]:
+        """Records per code of each quasi-identifier (padded to `sizes`): one weighted count per pack."""
+        out: list[IntArray] = [np.zeros(size, dtype=np.int64) for size in sizes]
+        for pack, col in zip(self.packs, self.packed, strict=True):
+            shape = tuple(self.radices[j] for j in pack)
+            dense = np.bincount(col, weights=self.weights, minlength=int(np.prod(shape))).reshape(shape)
+            for axis, j in enumerate(pack):
+                others = tuple(a for a in range(len(pack)) if a != axis)
+                out[j][: shape[axis]] = dense.sum(axis=others) if others else dense
+        return out
+
     @property
     def n_rows(self) -> int:
         return int(self.counts.shape[0])
@@ -120,7 +132,11 @@ class Classes:
     def decode(self, selection: IntArray | npt.NDArray[np.bool_] | None = None) -> list[IntArray]:
         """Codes per quasi-identifier (at this node's levels) of the selected classes."""
         keys = self.keys if selection is None else self.keys[selection]
-        return [(keys // stride) % card for stride, card in zip(self.strides, self.cards, strict=True)]
+        return [c.astype(np.int64, copy=False) for c in self._decode(keys)]
+
+    def _decode(self, keys: IntArray) -> list[npt.NDArray[np.integer[Any]]]:
+        """Codes per quasi-identifier (int32 where they fit)."""
+        return split_keys(keys, self.cards)
 
     def histogram(self, attribute: str) -> tuple[IntArray, IntArray, IntArray]:
         """(class, value, count) of the sensitive attribute, sorted by class then value."""
@@ -138,7 +154,7 @@ class Classes:
     def materialise(self) -> Source:
         """These classes as a source table (one row per class and distinct sensitive values)."""
         if not self.source.sensitive_codes:
-            return Source(levels=self.levels, codes=tuple(self.decode()), counts=self.sizes)
+            return Source(levels=self.levels, codes=tuple(self._decode(self.keys)), counts=self.sizes)
         radix = [*self.sensitive_cards]
         key = self.inverse()
         for code, m in zip(self.source.sensitive_codes, radix, strict=True):
@@ -150,7 +166,7 @@ class Classes:
             sens.append(keys % m)
             keys = keys // m
         sens.reverse()
-        class_codes = [c[keys] for c in self.decode()]
+        class_codes = [c[keys] for c in self._decode(self.keys)]
         return Source(levels=self.levels, codes=tuple(class_codes), counts=sums, sensitive_codes=tuple(sens))
 
 
@@ -171,20 +187,31 @@ def group_node(
     if space >= 2**62:
         raise ValueError("the quasi-identifiers' combined domain is too large to encode in 64 bits")
     n = source.n_rows
-    # int32 keys halve the memory traffic of the per-column lookups when the key space allows.
-    dtype = np.int32 if space < 2**31 else np.int64
-    key: npt.NDArray[Any] = np.zeros(n, dtype=dtype)
-    scratch: npt.NDArray[Any] = np.empty(n, dtype=dtype)
+    # int32 keys and codes: numpy converts them to int64 inside `take` and `bincount`, but
+    # measured whole, the halved memory (and page faults of fresh arrays) costs as much as it saves.
+    small = space < 2**31
     luts = [
         h.level_map(src_level, level) * stride
         for h, src_level, level, stride in zip(hierarchies, source.levels, levels, strides, strict=True)
     ]
+    key: npt.NDArray[np.integer[Any]] | None = None
+    scratch: npt.NDArray[np.integer[Any]] | None = None
     for pack, codes in zip(source.packs, source.packed, strict=True):
         if all(hierarchies[j].cardinality(levels[j]) == 1 for j in pack):
             continue  # only single values (e.g. the root): contributes 0 to every key
-        np.take(source.pack_lut(pack, luts).astype(dtype), codes, out=scratch)
-        key += scratch
-    keys, sizes = _group(key, space, source.weights)
+        lut = source.pack_lut(pack, luts).astype(np.int32) if small else source.pack_lut(pack, luts)
+        # Codes lie within the lookup table by construction; "clip" skips the bounds check per row.
+        if key is None:
+            key = np.take(lut, codes, mode="clip")
+        else:
+            if scratch is None:
+                scratch = np.empty(n, dtype=lut.dtype)
+            np.take(lut, codes, out=scratch, mode="clip")
+            key += scratch
+    del scratch
+    if key is None:
+        key = np.zeros(n, dtype=np.int32 if small else np.int64)
+    keys, sizes = _group(key, space, source.weights, source.counts)
     return Classes(
         levels=tuple(int(v) for v in levels),
         keys=keys,
@@ -199,12 +226,56 @@ def group_node(
     )
 
 
-def _group(key: npt.NDArray[np.integer[Any]], space: int, weights: FloatArray) -> tuple[IntArray, IntArray]:
-    """Distinct keys (ascending) and the summed weights of each."""
-    if space <= max(DENSE_LIMIT, 4 * key.shape[0]) and space <= DENSE_MAX:
+def rows_in_classes(
+    codes: Sequence[npt.NDArray[np.integer[Any]]],
+    levels: Sequence[int],
+    hierarchies: Sequence[EncodedHierarchy],
+    keys: IntArray,
+) -> npt.NDArray[np.bool_]:
+    """Which rows (leaf codes per quasi-identifier) fall, at the node `levels`, in a class of `keys`."""
+    n = codes[0].shape[0] if codes else 0
+    if not keys.size:
+        return np.zeros(n, dtype=np.bool_)
+    cards = [h.cardinality(level) for h, level in zip(hierarchies, levels, strict=True)]
+    row_key = np.zeros(n, dtype=np.int64)
+    for h, level, card, col in zip(hierarchies, levels, cards, codes, strict=True):
+        row_key *= card
+        row_key += np.take(h.leaf_codes[level], col, mode="clip")  # leaf codes index the table
+    space = int(np.prod(cards, dtype=np.float64))
+    if space <= max(DENSE_LIMIT, 4 * n) and space <= DENSE_MAX:
+        member = np.zeros(space, dtype=np.bool_)
+        member[keys] = True
+        return np.take(member, row_key, mode="clip")
+    return np.isin(row_key, keys)
+
+
+def _group(
+    key: npt.NDArray[np.integer[Any]], space: int, weights: FloatArray, counts: IntArray | None = None
+) -> tuple[IntArray, IntArray]:
+    """Distinct keys (ascending) and the summed weights of each (positive integers as floats).
+
+    `counts`, the weights as integers, allows counting by sorting the keys repeated by their counts
+    when they add up to at most twice the rows: a plain sort, several times cheaper than the
+    argsort behind `np.unique(return_inverse=True)`.
+    """
+    n = key.shape[0]
+    if space == 1 and n:  # the root: one class
+        return np.zeros(1, dtype=np.int64), np.array([round(float(weights.sum()))], dtype=np.int64)
+    if space <= max(DENSE_LIMIT, 4 * n) and space <= DENSE_MAX:
         dense = np.bincount(key, weights=weights, minlength=space)
-        present = np.flatnonzero(dense)
+        present = np.flatnonzero(dense != 0)  # a boolean scan is twice as fast as one over floats
         return present.astype(np.int64), dense[present].astype(np.int64)
+    if counts is not None and n and int(counts.sum()) <= 2 * n:
+        expanded = np.repeat(key, counts)
+        expanded.sort()
+        total = expanded.shape[0]
+        boundary = np.empty(total, dtype=np.bool_)
+        boundary[0] = True
+        np.not_equal(expanded[1:], expanded[:-1], out=boundary[1:])
+        starts = np.flatnonzero(boundary)
+        del boundary
+        sizes = np.diff(starts, append=total).astype(np.int64)
+        return expanded[starts].astype(np.int64), sizes
     uniq, inverse = np.unique(key, return_inverse=True)
     sums = np.bincount(inverse.reshape(-1), weights=weights, minlength=uniq.shape[0])
     return uniq.astype(np.int64), sums.astype(np.int64)

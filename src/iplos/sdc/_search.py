@@ -25,8 +25,9 @@ Deliberate differences from ARX 3.9 (none changes which node is optimal except i
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +40,7 @@ from iplos.sdc._evaluate import NodeEvaluator, NodeResult
 from iplos.sdc._frequency import FrequencyTable
 from iplos.sdc._lattice import Lattice
 from iplos.sdc._metrics import Loss, Metric
-from iplos.sdc._rollup import group_node
+from iplos.sdc._rollup import rows_in_classes
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -84,7 +85,6 @@ class SearchResult:
     level_names: tuple[str, ...]
     n_records: int
     suppressed: int
-    suppressed_rows: BoolArray
     suppressed_classes: tuple[IntArray, ...]
     released_class_sizes: IntArray
     classes: int
@@ -96,6 +96,12 @@ class SearchResult:
     evaluated: int
     complete: bool
     seconds: float
+    _suppressed_rows: Callable[[], BoolArray] = field(repr=False)
+
+    @cached_property
+    def suppressed_rows(self) -> BoolArray:
+        """Which rows of the input frequency table are suppressed (computed on first use)."""
+        return self._suppressed_rows()
 
     @property
     def levels_by_name(self) -> dict[str, int]:
@@ -218,11 +224,9 @@ def search(
 
     chosen = lattice.levels(best)
     result = results[best]
-    classes = group_node(
-        evaluator.base, chosen, evaluator.hierarchies, freq.sensitive, evaluator.distributions
-    )
+    classes = evaluator.group(chosen)  # the same classes whichever source they roll up from
     passing = evaluator.passing(classes)
-    inverse = classes.inverse()
+    failing_keys = classes.keys[~passing]
     satisfying = tuple(results[i] for i in sorted(results) if results[i].satisfies)
     return SearchResult(
         quasi_identifiers=freq.quasi_identifiers,
@@ -230,7 +234,6 @@ def search(
         level_names=tuple(h.level_names[level] for h, level in zip(encoded, chosen, strict=True)),
         n_records=freq.n_records,
         suppressed=result.suppressed,
-        suppressed_rows=~passing[inverse],
         suppressed_classes=tuple(classes.decode(~passing)),
         released_class_sizes=classes.sizes[passing],
         classes=result.classes,
@@ -242,6 +245,9 @@ def search(
         evaluated=evaluator.evaluations,
         complete=complete,
         seconds=time.perf_counter() - started,
+        # Rows are looked up only when asked for: the command line, which does not ask, saves a
+        # pass over the (national-scale) input table.
+        _suppressed_rows=lambda: rows_in_classes(freq.codes, chosen, encoded, failing_keys),
     )
 
 
