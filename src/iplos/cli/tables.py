@@ -137,6 +137,10 @@ def make(
     observed_only: Annotated[bool, typer.Option(help="Only categories that occur in the input.")] = False,
     total_label: Annotated[str, typer.Option(help="Label of totals and subtotal markers.")] = "Total",
     report: Annotated[Path | None, typer.Option(help="Write the disclosure report as JSON here.")] = None,
+    exact_intervals: Annotated[
+        bool,
+        typer.Option(help="Audit: the exact interval of every suppressed cell (slower; same verdict)."),
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report summary as JSON.")] = False,
 ) -> None:
     """Build a table with all margins, protect it and write it with a flag per cell.
@@ -205,6 +209,7 @@ def make(
             protection=levels,
             cost=cost,  # type: ignore[arg-type]
             time_limit=time_limit,
+            audit_intervals="exact" if exact_intervals else "witnessed",
         )
     write_table(result, out, row_dimensions=len(rows))
     rep = result.report()
@@ -233,6 +238,9 @@ def audit_cmd(
         float, typer.Option(help="Narrowest acceptable interval of a suppressed cell.")
     ] = 0.0,
     total_marker: Annotated[str, typer.Option(help="Label marking totals in the level columns.")] = "Total",
+    exact_intervals: Annotated[
+        bool, typer.Option(help="The exact interval of every suppressed cell (slower; same verdict).")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
 ) -> None:
     """Check what an attacker can derive about every suppressed cell of a published table.
@@ -243,7 +251,12 @@ def audit_cmd(
     """
     from iplos.sdc.tables import audit_file, file_audit_report, write_report
 
-    tf, result = audit_file(table, min_width=min_width, total_marker=total_marker)
+    tf, result = audit_file(
+        table,
+        min_width=min_width,
+        total_marker=total_marker,
+        intervals="exact" if exact_intervals else "witnessed",
+    )
     rep = file_audit_report(tf, result, min_width)
     if report is not None:
         write_report(rep, report)
@@ -261,7 +274,7 @@ def audit_cmd(
                 where = ", ".join(
                     f"{k}={v}"
                     for k, v in cell.items()
-                    if k not in ("sensitive", "lower", "upper", "protected")
+                    if k not in ("sensitive", "lower", "upper", "protected", "exact")
                 )
                 console.print(f"  {where}: derivable within [{cell['lower']}, {cell['upper']}]")
     if not result.passed:

@@ -11,20 +11,37 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from iplos.sdc.tables._lp import components, intervals
+from iplos.errors import IplosError
+from iplos.sdc.tables._lp import Goal, components, intervals
 from iplos.sdc.tables._table import FloatArray, IntArray
 
 TOLERANCE = 1e-6
+IntervalMode = Literal["exact", "witnessed"]
+INTERVAL_NOTES = {
+    "exact": "lower and upper are the smallest and largest value an attacker can derive",
+    "witnessed": (
+        "cells with exact=false: lower and upper are values an attacker cannot exclude (the true "
+        "interval is at least this wide), computed only as far as the verdict needs; exact=true: "
+        "the smallest and largest value an attacker can derive"
+    ),
+}
 
 
 @dataclass(frozen=True)
 class AuditResult:
-    """Per-cell attacker intervals (NaN for published cells) and the verdict."""
+    """Per-cell attacker intervals (NaN for published cells) and the verdict.
+
+    With `intervals == "exact"` every interval is the attacker's true smallest and largest value.
+    With "witnessed" the verdict is the same, but an interval that already reaches what the cell
+    needs is reported as far as it was seen (an attacker cannot exclude it: the true interval
+    contains it); `exact_cells` marks the cells whose interval is exact all the same.
+    """
 
     lower: FloatArray
     upper: FloatArray
@@ -34,6 +51,8 @@ class AuditResult:
     linear_programs: int
     components: int
     seconds: float
+    intervals: IntervalMode = "exact"
+    exact_cells: npt.NDArray[np.bool_] | None = None
 
     @property
     def failing(self) -> IntArray:
@@ -46,25 +65,38 @@ class AuditResult:
 
     @property
     def exact(self) -> IntArray:
-        """Suppressed cells an attacker can recompute exactly."""
-        return np.flatnonzero(self.suppressed & (self.upper - self.lower <= TOLERANCE))
+        """Suppressed cells an attacker can recompute exactly (proven so: with witnessed
+        intervals, only cells whose interval is exact count)."""
+        proven = self.suppressed if self.exact_cells is None else self.exact_cells
+        return np.flatnonzero(proven & (self.upper - self.lower <= TOLERANCE))
 
 
 def attacker_intervals(
-    constraints: sp.csr_matrix, values: FloatArray, suppressed: npt.NDArray[np.bool_]
-) -> tuple[FloatArray, FloatArray, int, int]:
-    """Lower and upper bound of every suppressed cell; NaN elsewhere. Also LPs and components."""
+    constraints: sp.csr_matrix,
+    values: FloatArray,
+    suppressed: npt.NDArray[np.bool_],
+    goal: Goal | None = None,
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_], int, int]:
+    """Lower and upper bound of every suppressed cell (NaN elsewhere), which are exact, LPs and
+    components. `goal` (over all cells) limits the work to what a verdict needs."""
     lower = np.full(values.shape[0], np.nan)
     upper = np.full(values.shape[0], np.nan)
+    exact = np.zeros(values.shape[0], dtype=bool)
     n_lp = 0
     n_comp = 0
     for comp in components(constraints, values, suppressed):
-        lo, hi, solved = intervals(comp)
-        lower[comp.cells] = lo
-        upper[comp.cells] = hi
-        n_lp += solved
+        local = None
+        if goal is not None:
+            c = comp.cells
+            truth = None if goal.truth is None else goal.truth[c]
+            local = Goal(low=goal.low[c], high=goal.high[c], width=goal.width[c], truth=truth)
+        found = intervals(comp, local)
+        lower[comp.cells] = found.lower
+        upper[comp.cells] = found.upper
+        exact[comp.cells] = found.exact
+        n_lp += found.solved
         n_comp += 1
-    return lower, upper, n_lp, n_comp
+    return lower, upper, exact, n_lp, n_comp
 
 
 def audit(
@@ -76,6 +108,7 @@ def audit(
     upper_required: FloatArray | None = None,
     lower_required: FloatArray | None = None,
     min_width: float = 0.0,
+    intervals: IntervalMode = "exact",
 ) -> AuditResult:
     """Audit a suppression pattern.
 
@@ -83,13 +116,33 @@ def audit(
     `values - lower_required` and `values + upper_required`. Without levels, every suppressed
     cell's interval must be wider than `min_width` (exactly derivable cells always fail).
     Suppressed entries of `values` are only used for the check, never by the attacker.
+    `intervals="witnessed"` gives the same verdict with far fewer LPs (see `AuditResult`).
     """
     start = time.perf_counter()
+    if intervals not in ("exact", "witnessed"):
+        raise IplosError(f"unknown audit interval mode {intervals!r}; use exact or witnessed")
     supp = np.asarray(suppressed, dtype=bool)
-    lower, upper, n_lp, n_comp = attacker_intervals(constraints, values, supp)
     checked = supp & (np.asarray(sensitive, dtype=bool) if sensitive is not None else True)
+    targets = upper_required is not None and lower_required is not None
+    goal = None
+    if intervals == "witnessed":
+        n = values.shape[0]
+        none = np.full(n, np.nan)
+        if targets:
+            assert upper_required is not None and lower_required is not None
+            goal = Goal(
+                low=np.where(checked, values - lower_required, np.nan),
+                high=np.where(checked, values + upper_required, np.nan),
+                width=none,
+                truth=np.asarray(values, dtype=np.float64),
+            )
+        else:
+            need = min_width if min_width > 0 else 2 * TOLERANCE
+            goal = Goal(low=none, high=none, width=np.where(checked, need, np.nan))
+    lower, upper, exact, n_lp, n_comp = attacker_intervals(constraints, values, supp, goal)
     ok = np.ones(values.shape[0], dtype=bool)
-    if upper_required is not None and lower_required is not None:
+    if targets:
+        assert upper_required is not None and lower_required is not None
         need_lo = values - lower_required + TOLERANCE
         need_hi = values + upper_required - TOLERANCE
         ok[checked] = (lower[checked] <= need_lo[checked]) & (upper[checked] >= need_hi[checked])
@@ -105,4 +158,6 @@ def audit(
         linear_programs=n_lp,
         components=n_comp,
         seconds=time.perf_counter() - start,
+        intervals=intervals,
+        exact_cells=exact & supp,
     )

@@ -19,6 +19,7 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from iplos.errors import IplosError
+from iplos.sdc.tables._bounds import INFEASIBLE, implied_bounds
 from iplos.sdc.tables._table import FloatArray, IntArray
 
 
@@ -74,36 +75,15 @@ def components(
         )
 
 
-def simple_bounds(component: Component) -> tuple[FloatArray, FloatArray]:
-    """Bounds read off single rows (the others being non-negative): in a row where cell j is the
-    only one with its sign, a_j x_j >= b (a lower bound); where every cell shares j's sign,
-    a_j x_j <= b (an upper bound). Returns (lower, upper), 0 and inf where none applies."""
-    m = component.matrix.tocsr()
-    n = component.cells.size
-    lb = np.zeros(n)
-    ub = np.full(n, np.inf)
-    if m.shape[0] == 0:
-        return lb, ub
-    row_of = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    n_pos = np.bincount(row_of, weights=m.data > 0, minlength=m.shape[0])
-    n_neg = np.bincount(row_of, weights=m.data < 0, minlength=m.shape[0])
-    ratio = component.rhs[row_of] / m.data
-    same = np.where(m.data > 0, n_neg[row_of] == 0, n_pos[row_of] == 0)
-    np.minimum.at(ub, m.indices[same], np.maximum(ratio[same], 0.0))
-    alone = np.where(m.data > 0, n_pos[row_of] == 1, n_neg[row_of] == 1)
-    np.maximum.at(lb, m.indices[alone], ratio[alone])
-    return lb, ub
-
-
 class _WarmLP:
     """One HiGHS model per component: only the objective changes between solves, so each solve
     starts from the previous optimal basis (scipy's bundled HiGHS; linprog when unavailable)."""
 
-    def __init__(self, component: Component) -> None:
+    def __init__(self, component: Component, lower: FloatArray, upper: FloatArray) -> None:
         self.component = component
         self.n = component.cells.size
+        self.bounds = np.stack([lower, upper], axis=1)
         self.highs: object | None = None
-        self.last: int | None = None
         try:
             from scipy.optimize._highspy import _core
         except ImportError:  # pragma: no cover - scipy without its HiGHS bindings
@@ -119,8 +99,8 @@ class _WarmLP:
         lp.num_col_ = self.n
         lp.num_row_ = csc.shape[0]
         lp.col_cost_ = np.zeros(self.n)
-        lp.col_lower_ = np.zeros(self.n)
-        lp.col_upper_ = np.full(self.n, _core.kHighsInf)
+        lp.col_lower_ = lower.astype(np.float64)
+        lp.col_upper_ = np.where(np.isfinite(upper), upper, _core.kHighsInf).astype(np.float64)
         lp.row_lower_ = component.rhs.astype(np.float64)
         lp.row_upper_ = component.rhs.astype(np.float64)
         lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
@@ -131,31 +111,14 @@ class _WarmLP:
         lp.a_matrix_.value_ = csc.data.astype(np.float64)
         h.passModel(lp)
         self.highs = h
+        self._all = np.arange(self.n, dtype=np.int32)
 
-    def optimise_vector(self, costs: FloatArray) -> tuple[float, FloatArray | None]:
-        """Minimise costs @ x (the objective of later single-cell solves starts from zero again)."""
+    def minimise(self, costs: FloatArray) -> tuple[float, FloatArray | None]:
+        """Minimise costs @ x: (optimal value, solution), or (-inf, None) when unbounded."""
         if self.highs is None:
-            res = _solve(costs, self.component)
+            res = _solve(costs, self.component, self.bounds)
             return (-np.inf, None) if res is None else (float(res.fun), np.asarray(res.x))
-        h = self.highs
-        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), costs.astype(np.float64))  # type: ignore[attr-defined]
-        result = self._run()
-        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.zeros(self.n))  # type: ignore[attr-defined]
-        self.last = None
-        return result
-
-    def optimise(self, j: int, sign: float) -> tuple[float, FloatArray | None]:
-        """Minimise sign * x_j: (optimal value, solution), or (-inf, None) when unbounded."""
-        if self.highs is None:
-            c = np.zeros(self.n)
-            c[j] = sign
-            res = _solve(c, self.component)
-            return (-np.inf, None) if res is None else (float(res.fun), np.asarray(res.x))
-        h = self.highs
-        if self.last is not None and self.last != j:
-            h.changeColCost(self.last, 0.0)  # type: ignore[attr-defined]
-        h.changeColCost(j, sign)  # type: ignore[attr-defined]
-        self.last = j
+        self.highs.changeColsCost(self.n, self._all, costs.astype(np.float64))  # type: ignore[attr-defined]
         return self._run()
 
     def _run(self) -> tuple[float, FloatArray | None]:
@@ -169,97 +132,145 @@ class _WarmLP:
         if status in (statuses.kUnbounded, statuses.kUnboundedOrInfeasible):
             return -np.inf, None
         if status == statuses.kInfeasible:
-            raise IplosError(
-                "the published cells contradict the table's additivity (no non-negative values fit the "
-                "suppressed cells): the table is not additive as laid out"
-            )
+            raise IplosError(INFEASIBLE)
         raise IplosError(f"linear program failed: {h.modelStatusToString(status)}")  # type: ignore[attr-defined]
 
 
-def intervals(component: Component, tol: float = 1e-7) -> tuple[FloatArray, FloatArray, int]:
-    """Smallest and largest value of each cell of `component` over x >= 0, A x = b; LPs solved.
+@dataclass(frozen=True)
+class Goal:
+    """What a verdict needs of each cell of a component (NaN: nothing): an attacker table with
+    the cell at or below `low`, one at or above `high`, or `width` between its extremes.
+    `truth`, when known, is the true table: a witness like any other."""
 
-    Every solution is a witness: a cell seen at a bound that a single row implies (0 or the row's
-    lower bound for the minimum, the row's upper bound for the maximum) has that value as its
-    extreme, and its own program is skipped. Batch programs (maximise the sum of the uncertain
-    cells, each scaled by its bound; minimise their sum) certify many cells at once first.
+    low: FloatArray
+    high: FloatArray
+    width: FloatArray
+    truth: FloatArray | None = None
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Attacker intervals of a component's cells; `exact[j]`: both ends are the true extremes
+    (otherwise they are values an attacker cannot exclude, so the true interval contains them)."""
+
+    lower: FloatArray
+    upper: FloatArray
+    exact: npt.NDArray[np.bool_]
+    solved: int
+
+
+def intervals(component: Component, goal: Goal | None = None, tol: float = 1e-7) -> Intervals:
+    """Smallest and largest value of each cell over x >= 0, A x = b (with `goal`, only as far as
+    the verdict needs).
+
+    Every LP solution is an attacker table, a witness: each cell's smallest and largest value seen
+    so far lies in its interval. A cell seen at its implied bound (`implied_bounds`) has that
+    bound as its extreme and needs no program of its own; batch programs (push all open cells to
+    their bounds at once) certify many cells first. With a `goal`, a cell whose witnessed range
+    already reaches what the goal asks needs no program either, and its interval is reported as
+    witnessed (not exact); a cell that misses its goal always gets its exact extreme.
     """
     n = component.cells.size
     if component.matrix.shape[0] == 0:
-        return np.zeros(n), np.full(n, np.inf), 0
-    lb, ub = simple_bounds(component)
-    lower = np.full(n, np.nan)
-    upper = np.full(n, np.nan)
-    lp = _WarmLP(component)
+        return Intervals(np.zeros(n), np.full(n, np.inf), np.ones(n, dtype=bool), 0)
+    lb, ub = implied_bounds(component.matrix, component.rhs)
+    lp = _WarmLP(component, np.zeros(n), np.full(n, np.inf))
     solved = 0
+    lo_x = np.full(n, np.nan)  # exact extremes found by a program of their own
+    hi_x = np.full(n, np.nan)
     seen_min = np.full(n, np.inf)
     seen_max = np.full(n, -np.inf)
+
+    finite_ub = np.isfinite(ub)
+    ub_tol = np.where(finite_ub, ub - tol * np.maximum(1.0, np.where(finite_ub, ub, 0.0)), np.inf)
+
+    def at_ub() -> npt.NDArray[np.bool_]:
+        return np.asarray((seen_max >= ub_tol) | ~np.isnan(hi_x), dtype=bool)
+
+    def at_lb() -> npt.NDArray[np.bool_]:
+        return np.asarray((seen_min <= lb + tol * np.maximum(1.0, lb)) | ~np.isnan(lo_x), dtype=bool)
+
+    if goal is None:
+
+        def open_hi() -> npt.NDArray[np.bool_]:
+            return ~at_ub()
+
+        def open_lo() -> npt.NDArray[np.bool_]:
+            return ~at_lb()
+
+    else:
+        high = np.where(np.isnan(goal.high), -np.inf, goal.high)
+        low = np.where(np.isnan(goal.low), np.inf, goal.low)
+        width = np.where(np.isnan(goal.width), -np.inf, goal.width)
+
+        def open_hi() -> npt.NDArray[np.bool_]:
+            reached = seen_max >= high - tol
+            wide = (seen_max - seen_min) >= width - tol
+            return np.asarray(~(reached & wide) & ~at_ub(), dtype=bool)
+
+        def open_lo() -> npt.NDArray[np.bool_]:
+            reached = seen_min <= low + tol
+            wide = (seen_max - seen_min) >= width - tol
+            return np.asarray(~(reached & wide) & ~at_lb(), dtype=bool)
 
     def witness(x: FloatArray) -> None:
         np.minimum(seen_min, x, out=seen_min)
         np.maximum(seen_max, x, out=seen_max)
 
-    # upper bounds: batches, then one program per uncertified cell
-    for _ in range(20):
-        open_ = np.flatnonzero(~(seen_max >= ub - tol) & np.isfinite(ub) & (ub > tol))
-        if open_.size < 20:
-            break
-        costs = np.zeros(n)
-        costs[open_] = -1.0 / ub[open_]
-        value, x = lp.optimise_vector(costs)
-        solved += 1
-        if x is None:
-            break
-        before = int((seen_max >= ub - tol).sum())
-        witness(x)
-        if int((seen_max >= ub - tol).sum()) - before < max(5, open_.size // 50):
-            break
-    for j in range(n):
-        if seen_max[j] >= ub[j] - tol:
-            upper[j] = ub[j]
-            continue
-        value, x = lp.optimise(j, -1.0)
-        solved += 1
-        if x is None:
-            upper[j] = np.inf
-            continue
-        upper[j] = -value
-        witness(x)
-    # lower bounds, the same way
-    for _ in range(20):
-        open_ = np.flatnonzero(seen_min > lb + tol)
-        if open_.size < 20:
-            break
-        costs = np.zeros(n)
-        costs[open_] = 1.0 / np.maximum(upper[open_], 1.0)
-        value, x = lp.optimise_vector(costs)
+    scale = np.maximum(np.where(finite_ub, ub, lb + 1.0), 1.0)
+    if goal is not None and goal.truth is not None:
+        truth = goal.truth
+        residual = np.abs(component.matrix @ truth - component.rhs)
+        if (truth >= 0).all() and (residual <= 1e-9 * np.maximum(1.0, np.abs(component.rhs))).all():
+            witness(truth)
+    if goal is not None:  # a first witness for every cell, even those the goal leaves alone
+        _, x = lp.minimise(np.where(finite_ub, -1.0 / scale, 0.0))
         solved += 1
         assert x is not None
-        before = int((seen_min <= lb + tol).sum())
         witness(x)
-        if int((seen_min <= lb + tol).sum()) - before < max(5, open_.size // 50):
-            break
-    for j in range(n):
-        if seen_min[j] <= lb[j] + tol:
-            lower[j] = max(lb[j], 0.0)
-            continue
-        value, x = lp.optimise(j, 1.0)
-        solved += 1
-        assert x is not None  # minimising a non-negative variable is bounded
-        lower[j] = max(0.0, value)
-        witness(x)
-    return lower, upper, solved
+    for sign, still_open in ((-1.0, open_hi), (1.0, open_lo)):
+        # batches: push every open cell towards its bound at once while that pays
+        for _ in range(30):
+            open_ = np.flatnonzero(still_open() & finite_ub)  # keep the batch bounded
+            if open_.size < 20:
+                break
+            costs = np.zeros(n)
+            costs[open_] = sign / scale[open_]
+            _, x = lp.minimise(costs)
+            solved += 1
+            if x is None:
+                break
+            witness(x)
+            if open_.size - int((still_open() & finite_ub).sum()) < max(5, open_.size // 50):
+                break
+        # then one program per cell still open, each solution a witness for the others
+        costs = np.zeros(n)
+        for j in range(n):
+            if not still_open()[j]:
+                continue
+            costs[j] = sign
+            value, x = lp.minimise(costs)
+            costs[j] = 0.0
+            solved += 1
+            if sign < 0:
+                hi_x[j] = np.inf if x is None else -value
+            else:
+                lo_x[j] = max(0.0, value)
+            if x is not None:
+                witness(x)
+    hit_ub, hit_lb = at_ub(), at_lb()
+    upper = np.where(~np.isnan(hi_x), hi_x, np.where(hit_ub, ub, seen_max))
+    lower = np.where(~np.isnan(lo_x), lo_x, np.where(hit_lb, lb, seen_min))
+    lower = np.maximum(lower, 0.0)
+    return Intervals(lower, np.maximum(upper, lower), np.asarray(hit_ub & hit_lb, dtype=bool), solved)
 
 
-def _solve(c: FloatArray, component: Component):  # type: ignore[no-untyped-def]
-    res = linprog(c, A_eq=component.matrix, b_eq=component.rhs, bounds=(0, None), method="highs")
+def _solve(c: FloatArray, component: Component, bounds: FloatArray):  # type: ignore[no-untyped-def]
+    res = linprog(c, A_eq=component.matrix, b_eq=component.rhs, bounds=bounds, method="highs")
     if res.status == 3:
         return None
     if res.status == 2:
-        raise IplosError(
-            "the published cells contradict the table's additivity (no non-negative values fit the "
-            "suppressed cells): the table is not additive as laid out"
-        )
+        raise IplosError(INFEASIBLE)
     if res.status != 0:
         raise IplosError(f"linear program failed: {res.message}")
     return res

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from iplos.errors import IplosError
-from iplos.sdc.tables._audit import AuditResult, audit
+from iplos.sdc.tables._audit import INTERVAL_NOTES, AuditResult, IntervalMode, audit
 from iplos.sdc.tables._cellkey import PerturbationTable, perturb
 from iplos.sdc.tables._hypercube import hypercube_suppression
 from iplos.sdc.tables._optimal import optimal_suppression
@@ -85,6 +85,8 @@ class ProtectedTable:
                 "checked": int(a.checked.sum()),
                 "failing": int(a.failing.size),
                 "exactly_derivable": int(a.exact.size),
+                "intervals": a.intervals,
+                "intervals_note": INTERVAL_NOTES[a.intervals],
                 "linear_programs": a.linear_programs,
                 "components": a.components,
                 "seconds": round(a.seconds, 3),
@@ -95,6 +97,7 @@ class ProtectedTable:
                         "lower": _num(a.lower[c]),
                         "upper": _num(a.upper[c]),
                         "protected": bool(a.ok[c]) if a.checked[c] else None,
+                        "exact": bool(a.exact_cells[c]) if a.exact_cells is not None else True,
                     }
                     for c in np.flatnonzero(a.suppressed)
                 ],
@@ -132,12 +135,15 @@ def protect(
     cost: CostKind = "value",
     time_limit: float = 60.0,
     run_audit: bool = True,
+    audit_intervals: IntervalMode = "witnessed",
 ) -> ProtectedTable:
     """Suppress the sensitive cells and enough others that none can be recomputed, then audit.
 
     `secondary='optimal'` solves the minimum-cost problem (falling back to 'fast' when
     `time_limit` seconds pass first, noted in the report); 'fast' is the hypercube heuristic;
     'none' leaves primary suppression alone (which the audit will usually fail).
+    `audit_intervals='exact'` reports every suppressed cell's exact attacker interval; the
+    default 'witnessed' gives the same verdict faster (see `AuditResult`).
     """
     levels = protection or ProtectionLevels()
     chosen_rules = list(rules) if rules is not None else default_rules(table)
@@ -151,22 +157,34 @@ def protect(
     if secondary == "none" or primary.count == 0:
         suppressed = primary.mask.copy()
     elif secondary == "optimal":
+        # the fast pattern first: the search's starting incumbent, and the fallback
+        fast, fallbacks = hypercube_suppression(
+            table.dimensions, table.values, table.constraints, primary.mask, upper, lower, costs
+        )
+        remaining = max(time_limit - (time.perf_counter() - start), 0.0)
         outcome = optimal_suppression(
-            table.values, table.constraints, primary.mask, upper, lower, costs, time_limit=time_limit
+            table.values,
+            table.constraints,
+            primary.mask,
+            upper,
+            lower,
+            costs,
+            time_limit=remaining,
+            incumbent=fast,
         )
         details["optimal"] = {
             "finished": outcome.finished,
             "proven_optimal": outcome.proven_optimal and outcome.finished,
             "rounds": outcome.rounds,
             "cuts": outcome.cuts,
+            "master_seconds": round(outcome.master_seconds, 3),
+            "check_seconds": round(outcome.check_seconds, 3),
         }
         if outcome.finished:
             suppressed = outcome.suppressed
         else:
             method = "fast (optimal ran out of time)"
-            suppressed, fallbacks = hypercube_suppression(
-                table.dimensions, table.values, table.constraints, primary.mask, upper, lower, costs
-            )
+            suppressed = fast
             details["fast"] = {"lp_fallbacks": fallbacks}
     elif secondary == "fast":
         suppressed, fallbacks = hypercube_suppression(
@@ -189,6 +207,7 @@ def protect(
             sensitive=primary.mask,
             upper_required=upper,
             lower_required=lower,
+            intervals=audit_intervals,
         )
     published = np.where(suppressed, np.nan, table.published_values)
     return ProtectedTable(
