@@ -40,7 +40,7 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from iplos.atomic import atomic_directory, write_text_atomic
+from iplos.atomic import atomic_directory, remove_stale_staging, write_text_atomic
 from iplos.config import Settings
 from iplos.errors import IplosError
 
@@ -358,25 +358,5 @@ class RegisterStore:
                         touched.append(journal)
                 for table_dir in folder.iterdir():
                     if table_dir.is_dir() and _NAME.match(table_dir.name):
-                        touched.extend(self._clean_table_dir(table_dir))
-        return touched
-
-    @staticmethod
-    def _clean_table_dir(table_dir: Path) -> list[Path]:
-        touched = []
-        for entry in table_dir.iterdir():
-            if not entry.name.startswith("."):
-                continue
-            if ".staging-" in entry.name:
-                shutil.rmtree(entry, ignore_errors=True)
-                touched.append(entry)
-            elif ".old-" in entry.name:
-                # A replace killed between its two renames leaves the old folder and no target:
-                # put the old one back instead of deleting the only copy.
-                target = table_dir / entry.name[1:].split(".old-")[0]
-                if target.exists():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    os.replace(entry, target)
-                touched.append(entry)
+                        touched.extend(remove_stale_staging(table_dir))
         return touched
