@@ -43,6 +43,7 @@ def _spark_backend(spark_session: Any | None) -> BaseBackend:
             SparkSession.builder.appName("iplos")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
     return ibis.pyspark.connect(session)

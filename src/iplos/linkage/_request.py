@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from iplos.catalog import catalog
 from iplos.errors import IplosError
 
 #: The IPLOS tables: 2007-2017 in `iplos`, 2017- in `kpr` (the 2017 årgang is in both; iplos is used).
@@ -13,24 +14,9 @@ LAST_IPLOS_YEAR = 2017
 #: Registers that can be linked to IPLOS/KPR, with their one table (docs/registers.md).
 LINKABLE = {"dar": "dodsfall", "npr": "episode", "ssb": "befolkning"}
 BASE_TABLES = ("person", "tjeneste", "funksjon", "diagnose")
-FUNKSJON_ITEMS = (
-    "sosial_deltakelse",
-    "beslutninger_dagligliv",
-    "styre_atferd",
-    "alminnelig_husarbeid",
-    "skaffe_varer_tjenester",
-    "ivareta_egen_helse",
-    "lage_mat",
-    "spise",
-    "personlig_hygiene",
-    "av_pakledning",
-    "toalett",
-    "bevege_innendors",
-    "bevege_utendors",
-    "hukommelse",
-    "kommunikasjon",
-    "syn",
-    "horsel",
+#: The functional assessment items, in catalogue order (everything in `funksjon` but key and date).
+FUNKSJON_ITEMS = tuple(
+    c for c in catalog().columns("iplos", "funksjon") if c not in ("pseudonym", "vurderingsdato")
 )
 #: Columns that never leave the key holder or the register, whatever a case asks for.
 NEVER_DELIVERED = frozenset({"pseudonym", "fnr"})
