@@ -56,7 +56,7 @@ class SearchConfig:
     quasi-identifier's level by name (e.g. kommune at most fylke).
     """
 
-    criteria: tuple[Criterion, ...]
+    criteria: Sequence[Criterion]
     max_suppressed: float = 0.0
     utility: Metric = field(default_factory=Loss)
     min_levels: Mapping[str, int] = field(default_factory=dict)
