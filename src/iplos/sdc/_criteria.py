@@ -176,57 +176,61 @@ class RecursiveCLDiversity:
 
 
 @dataclass(frozen=True)
-class EqualTCloseness:
+class _TCloseness:
+    """t-closeness: each class's distribution of a sensitive value lies within t of the whole input's.
+
+    The two variants differ only in the ground distance of the earth mover's distance.
+    """
+
+    t: float
+    attribute: str | None = None
+    monotone_with_suppression: ClassVar[bool] = False
+    _kind: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.t <= 1:
+            raise IplosError(f"t must lie in [0, 1], not {self.t}")
+
+    @property
+    def attributes(self) -> tuple[str, ...] | None:
+        return None if self.attribute is None else (self.attribute,)
+
+    def distance(self, view: ClassView, attribute: str) -> FloatArray:
+        raise NotImplementedError
+
+    def passing(self, view: ClassView, attribute: str | None) -> BoolArray:
+        return self.distance(view, _need(attribute)) <= self.t + TOLERANCE
+
+    def describe(self) -> str:
+        return f"{self._kind} t-closeness (t={self.t:g}{_on(self.attribute)})"
+
+
+@dataclass(frozen=True)
+class EqualTCloseness(_TCloseness):
     """Earth mover's distance with equal ground distance <= t (Li, Li & Venkatasubramanian, ICDE 2007).
 
     With equal distance the EMD is half the L1 distance between the class's value shares and the
     shares in the whole input.
     """
 
-    t: float
-    attribute: str | None = None
-    monotone_with_suppression: ClassVar[bool] = False
+    _kind: ClassVar[str] = "equal-distance"
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.t <= 1:
-            raise IplosError(f"t must lie in [0, 1], not {self.t}")
-
-    @property
-    def attributes(self) -> tuple[str, ...] | None:
-        return None if self.attribute is None else (self.attribute,)
-
-    def passing(self, view: ClassView, attribute: str | None) -> BoolArray:
-        return equal_distance(view, _need(attribute)) <= self.t + TOLERANCE
-
-    def describe(self) -> str:
-        return f"equal-distance t-closeness (t={self.t:g}{_on(self.attribute)})"
+    def distance(self, view: ClassView, attribute: str) -> FloatArray:
+        return equal_distance(view, attribute)
 
 
 @dataclass(frozen=True)
-class OrderedTCloseness:
+class OrderedTCloseness(_TCloseness):
     """Earth mover's distance with ordered ground distance <= t (Li, Li & Venkatasubramanian, 2007).
 
     For values v_1 < ... < v_m: EMD = 1/(m-1) * sum_i |sum_{j<=i} (p_j - q_j)|; the order is the
     sensitive labels' numeric order (text order when not all are numbers).
     """
 
-    t: float
-    attribute: str | None = None
-    monotone_with_suppression: ClassVar[bool] = False
+    _kind: ClassVar[str] = "ordered-distance"
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.t <= 1:
-            raise IplosError(f"t must lie in [0, 1], not {self.t}")
-
-    @property
-    def attributes(self) -> tuple[str, ...] | None:
-        return None if self.attribute is None else (self.attribute,)
-
-    def passing(self, view: ClassView, attribute: str | None) -> BoolArray:
-        return ordered_distance(view, _need(attribute)) <= self.t + TOLERANCE
-
-    def describe(self) -> str:
-        return f"ordered-distance t-closeness (t={self.t:g}{_on(self.attribute)})"
+    def distance(self, view: ClassView, attribute: str) -> FloatArray:
+        return ordered_distance(view, attribute)
 
 
 def equal_distance(view: ClassView, attribute: str) -> FloatArray:
