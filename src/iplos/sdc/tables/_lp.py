@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +22,21 @@ from scipy.sparse.csgraph import connected_components
 from iplos.errors import IplosError
 from iplos.sdc.tables._bounds import INFEASIBLE, implied_bounds
 from iplos.sdc.tables._table import FloatArray, IntArray
+
+
+def open_highs() -> tuple[Any, Any] | None:
+    """scipy's bundled HiGHS bindings and a silent solver, or None where this scipy lacks them.
+
+    The bindings are private to scipy (`scipy.optimize._highspy._core`); every user of them goes
+    through here, so a scipy that moves them needs one change and the callers fall back to linprog/milp.
+    """
+    try:
+        from scipy.optimize._highspy import _core
+    except ImportError:  # pragma: no cover - scipy without its HiGHS bindings
+        return None
+    solver = _core._Highs()
+    solver.setOptionValue("output_flag", False)
+    return _core, solver
 
 
 @dataclass(frozen=True)
@@ -84,13 +100,11 @@ class _WarmLP:
         self.n = component.cells.size
         self.bounds = np.stack([lower, upper], axis=1)
         self.highs: object | None = None
-        try:
-            from scipy.optimize._highspy import _core
-        except ImportError:  # pragma: no cover - scipy without its HiGHS bindings
+        opened = open_highs()
+        if opened is None:
             return
+        _core, h = opened
         self._core = _core
-        h = _core._Highs()
-        h.setOptionValue("output_flag", False)
         # only the objective changes between solves: the primal simplex keeps the previous
         # optimal basis feasible and needs few iterations (the default restarts far more)
         h.setOptionValue("simplex_strategy", 4)

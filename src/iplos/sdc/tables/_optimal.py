@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from iplos.errors import IplosError
-from iplos.sdc.tables._lp import components
+from iplos.sdc.tables._lp import components, open_highs
 from iplos.sdc.tables._table import FloatArray
 
 BoolArray = npt.NDArray[np.bool_]
@@ -57,13 +57,11 @@ class _Master:
         self.rows: list[sp.csr_matrix] = []
         self.lbs: list[float] = []
         self.h: object | None = None
-        try:
-            from scipy.optimize._highspy import _core
-        except ImportError:  # pragma: no cover - scipy without its HiGHS bindings
+        opened = open_highs()
+        if opened is None:
             return
+        _core, h = opened
         self._core = _core
-        h = _core._Highs()
-        h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", 1e-6)
         lp = _core.HighsLp()
         lp.num_col_ = self.n
@@ -300,13 +298,11 @@ class _Attacker:
         self.n = matrix.shape[1]
         self.h: object | None = None
         self.last: int | None = None
-        try:
-            from scipy.optimize._highspy import _core
-        except ImportError:  # pragma: no cover
+        opened = open_highs()
+        if opened is None:
             return
+        _core, h = opened
         self._core = _core
-        h = _core._Highs()
-        h.setOptionValue("output_flag", False)
         h.setOptionValue("simplex_strategy", 4)
         lp = _core.HighsLp()
         csc = matrix.tocsc()
