@@ -7,8 +7,11 @@ and searched for:
 - a pseudonym key, as hex in either case;
 - a pseudonym, or anything shaped like one: a run of 32 or more hexadecimal characters (a keyed hash
   has 64). The only such runs allowed are the manifest's checksums of the delivery's own files;
-- a fødselsnummer or D-, H- or FH-number: 11 digits (or 6 + space + 5) that pass the control digits
-  (`iplos.ident.is_valid_array`, the 2032 rule included);
+- a fødselsnummer or D-, H- or FH-number: 11 digits (or 6 + space + 5) standing as a whole token (no
+  letter or digit on either side) that pass the control digits (`iplos.ident.is_valid_array`, the 2032
+  rule included). Hexadecimal runs are read as hashes, not as numbers: a checksum such as
+  `ab01015012397ccc…` holds digit runs that pass the control digits by chance (about one manifest in 185
+  of 11 sums), and those are no fødselsnumre;
 - a column named as a direct identifier or linkage key.
 
 A finding names the file, the kind and where (column or line), never the value itself.
@@ -30,7 +33,8 @@ from iplos.delivery._formats import as_text
 from iplos.ident import is_valid_array
 
 HEX_RUN = re.compile(r"[0-9a-fA-F]{32,}")
-NUMBER = re.compile(r"(?<![0-9])([0-9]{6}) ?([0-9]{5})(?![0-9])")
+# A number is a whole token: the characters around it are neither digits nor letters.
+NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{6}) ?([0-9]{5})(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,9 @@ def scan_text(
         if match.group(0).lower() not in allowed_hex:
             found.append(("pseudonym-shaped hexadecimal string", _line(text, match.start())))
             break
-    matches = list(NUMBER.finditer(text))
+    # Every hex run is a hash (allowed, or reported above); blank it so its digits are not read as numbers.
+    text_without_hashes = HEX_RUN.sub(lambda m: " " * len(m.group(0)), text)
+    matches = list(NUMBER.finditer(text_without_hashes))
     if matches:
         candidates = np.array([m.group(1) + m.group(2) for m in matches], dtype="<U11")
         valid = is_valid_array(candidates)
