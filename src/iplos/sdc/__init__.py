@@ -11,6 +11,8 @@ the chosen transformation. Vocabulary after ARX (Prasser & Kohlmayer 2015):
 - `search(freq, hierarchies, SearchConfig(...)) -> SearchResult`: the optimal transformation.
 - `assess_risk(freq, population=None) -> RiskReport`: re-identification risk and its drivers.
 - `generalize`, `local_suppression`: transformations; `check_release`: the independent re-check.
+- `local_recoding(freq, hierarchies, SearchConfig(...)) -> LocalRecoding`: classes generalised to
+  levels of their own (Mondrian-style partitioning), for less loss than the global optimum.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from iplos.sdc._evaluate import NodeResult
 from iplos.sdc._frequency import FrequencyTable
 from iplos.sdc._local import LocalSuppression, local_suppression
 from iplos.sdc._metrics import AECS, Discernibility, Loss, Metric, NonUniformEntropy, Precision, metric_named
+from iplos.sdc._recoding import LocalRecoding, local_recoding
 from iplos.sdc._risk import RiskMeasure, RiskReport, SensitiveReport, assess_risk, risk_from_class_sizes
 from iplos.sdc._search import SearchConfig, SearchResult, search
 from iplos.sdc._suda import SudaReport, suda
@@ -46,6 +49,7 @@ __all__ = [
     "FrequencyTable",
     "Hierarchy",
     "KAnonymity",
+    "LocalRecoding",
     "LocalSuppression",
     "Loss",
     "Metric",
@@ -63,6 +67,7 @@ __all__ = [
     "assess_risk",
     "check_release",
     "generalize",
+    "local_recoding",
     "local_suppression",
     "metric_named",
     "risk_from_class_sizes",

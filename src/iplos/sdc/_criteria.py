@@ -275,7 +275,7 @@ def ordered_distance(view: ClassView, attribute: str) -> FloatArray:
     first[1:] = cls[1:] != cls[:-1]
     # Before a class's first value P = 0, so the run contributes sum of Q(i) for i < first value.
     head = prefix[np.minimum(val[first], m - 1)]
-    total = np.bincount(cls, weights=run, minlength=n_classes)
+    total = np.bincount(cls, weights=run, minlength=n_classes).astype(np.float64)
     total[cls[first]] += head
     return np.asarray(total / (m - 1), dtype=np.float64)
 
