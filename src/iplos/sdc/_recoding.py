@@ -182,30 +182,37 @@ class _Recoder:
             s: np.bincount(c, weights=self.counts, minlength=len(lab)) / max(self.n, 1)
             for s, c, lab in zip(freq.sensitive, freq.sensitive_codes, freq.sensitive_labels, strict=True)
         }
-        leaf = [c.astype(np.int64) for c in freq.codes]
-        # Per attribute: each row's code at every level, and its rank among its siblings.
-        self.codes_at = [
-            np.stack([h.leaf_codes[lv][c] for lv in range(h.height)])
-            for h, c in zip(encoded, leaf, strict=True)
-        ]
-        self.ranks_at: list[IntArray] = []
+        n_rows = freq.n_rows
+        # Per attribute: each row's code at every level (int32), and lookups over the codes of all
+        # levels (code c of level lv at offset[lv] + c): rank among its siblings, and its Loss cost.
+        self.codes_at: list[npt.NDArray[np.int32]] = []
+        self.offsets: list[IntArray] = []
+        self.rank_lut: list[IntArray] = []
+        self.cost_lut: list[FloatArray] = []
         self.fanout: list[IntArray] = []  # per attribute, the most children of a value at each level
-        self.under_at: list[FloatArray] = []
-        for h, at in zip(encoded, self.codes_at, strict=True):
-            ranks = np.zeros((max(h.height - 1, 1), at.shape[1]), dtype=np.int64)
+        for h, leaf in zip(encoded, freq.codes, strict=True):
+            at = np.empty((h.height, n_rows), dtype=np.int32)
+            for lv in range(h.height):
+                at[lv] = h.leaf_codes[lv].astype(np.int32).take(leaf)
+            self.codes_at.append(at)
+            self.offsets.append(np.cumsum([0] + [h.cardinality(lv) for lv in range(h.height)]))
             fan = np.ones(h.height, dtype=np.int64)
-            for lv in range(h.height - 1):
+            ranks = []
+            for lv in range(h.height):
+                if lv == h.height - 1:
+                    ranks.append(np.zeros(h.cardinality(lv), dtype=np.int64))
+                    continue
                 parent = h.level_map(lv, lv + 1)
                 order = np.lexsort((np.arange(parent.shape[0]), parent))
                 first = np.searchsorted(parent[order], parent[order], side="left")
                 rank = np.empty(parent.shape[0], dtype=np.int64)
                 rank[order] = np.arange(parent.shape[0]) - first
-                ranks[lv] = rank[at[lv]]
+                ranks.append(rank)
                 fan[lv + 1] = int(np.bincount(parent).max(initial=1))
-            self.ranks_at.append(ranks)
+            self.rank_lut.append(np.concatenate(ranks))
             self.fanout.append(fan)
             d = max(h.domain_size - 1, 1)
-            self.under_at.append(np.stack([(h.leaves_under[lv][at[lv]] - 1.0) / d for lv in range(h.height)]))
+            self.cost_lut.append(np.concatenate([(h.leaves_under[lv] - 1.0) / d for lv in range(h.height)]))
 
     def view(self, rows: IntArray, groups: IntArray, n_groups: int) -> GroupView:
         return GroupView(
@@ -234,8 +241,10 @@ class _Recoder:
         present = np.unique(levels[levels > self.lo[j]])
         fan = int(self.fanout[j][present].max(initial=1))
         n_all = self.freq.n_rows
+        codes = self.codes_at[j].reshape(-1)
         child = (level - 1) * n_all + rows
-        key = cpart * fan + self.ranks_at[j].reshape(-1).take(child)
+        child_code = self.offsets[j].take(level - 1) + codes.take(child)
+        key = cpart * fan + self.rank_lut[j].take(child_code)
         w = self.counts.take(rows)
         space = n_parts * fan
         if space <= max(8 * rows.shape[0], 1 << 20):
@@ -275,8 +284,8 @@ class _Recoder:
         n_own = np.bincount(g_part[own], minlength=n_parts)
         feasible = ~frozen & (n_child >= 2) & (n_own >= 1) & ((n_own >= 2) | (rem_size > 0)) & rem_ok
         refine = n_child == 1
-        under = self.under_at[j].reshape(-1)
-        gain_row = under.take(child + n_all) - under.take(child)
+        cost = self.cost_lut[j]
+        gain_row = cost.take(self.offsets[j].take(level) + codes.take(child + n_all)) - cost.take(child_code)
         g_gain = np.bincount(group, weights=gain_row * w, minlength=n_groups)
         gain = np.bincount(g_part[own], weights=g_gain[own], minlength=n_parts)
         total = np.bincount(g_part, weights=sizes, minlength=n_parts)
