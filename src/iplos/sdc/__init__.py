@@ -10,6 +10,8 @@ the chosen transformation. Vocabulary after ARX (Prasser & Kohlmayer 2015):
 - utility metrics: `Loss`, `NonUniformEntropy`, `Discernibility`, `AECS`, `Precision`.
 - `search(freq, hierarchies, SearchConfig(...)) -> SearchResult`: the optimal transformation.
 - `assess_risk(freq, population=None) -> RiskReport`: re-identification risk and its drivers.
+- `population_uniqueness(class_sizes, population_size=...) -> PopulationUniqueness`: population
+  uniques of a sample extract (Pitman, Zayatz, SNB, Dankar's rule).
 - `generalize`, `local_suppression`: transformations; `check_release`: the independent re-check.
 - `local_recoding(freq, hierarchies, SearchConfig(...)) -> LocalRecoding`: classes generalised to
   levels of their own (Mondrian-style partitioning), for less loss than the global optimum.
@@ -32,6 +34,7 @@ from iplos.sdc._evaluate import NodeResult
 from iplos.sdc._frequency import FrequencyTable
 from iplos.sdc._local import LocalSuppression, local_suppression
 from iplos.sdc._metrics import AECS, Discernibility, Loss, Metric, NonUniformEntropy, Precision, metric_named
+from iplos.sdc._population import PopulationUniqueness, population_uniqueness
 from iplos.sdc._recoding import LocalRecoding, local_recoding
 from iplos.sdc._risk import RiskMeasure, RiskReport, SensitiveReport, assess_risk, risk_from_class_sizes
 from iplos.sdc._search import SearchConfig, SearchResult, search
@@ -56,6 +59,7 @@ __all__ = [
     "NodeResult",
     "NonUniformEntropy",
     "OrderedTCloseness",
+    "PopulationUniqueness",
     "Precision",
     "RecursiveCLDiversity",
     "RiskMeasure",
@@ -70,6 +74,7 @@ __all__ = [
     "local_recoding",
     "local_suppression",
     "metric_named",
+    "population_uniqueness",
     "risk_from_class_sizes",
     "search",
     "suda",
