@@ -56,3 +56,12 @@ def cases(draw: st.DrawFn, max_rows: int = 40, with_sensitive: bool | None = Non
     want = draw(st.booleans()) if with_sensitive is None else with_sensitive
     sens = tuple(draw(st.sampled_from(["1", "2", "3", "5", "8"])) for _ in range(n)) if want else None
     return Case(tuple(hs), rows, sens)
+
+
+def sensitive_hierarchy(star_top: bool = True) -> Hierarchy:
+    """A hierarchy over the sensitive values the builders draw ("1", "2", "3", "5", "8")."""
+    rows = [
+        [v, "low" if v in "123" else "high"] + (["*"] if star_top else []) for v in ["1", "2", "3", "5", "8"]
+    ]
+    names = ["value", "group", "all"] if star_top else ["value", "group"]
+    return Hierarchy.from_rows("diag", rows, level_names=names)

@@ -17,6 +17,7 @@ from iplos.sdc import (
     DistinctLDiversity,
     EntropyLDiversity,
     EqualTCloseness,
+    HierarchicalTCloseness,
     KAnonymity,
     OrderedTCloseness,
     RecursiveCLDiversity,
@@ -54,6 +55,8 @@ def class_passes(criterion: object, size: int, values: list[str], overall: Count
     order = _order(list(overall))
     p = [counts.get(v, 0) / size for v in order]
     q = [overall[v] / n for v in order]
+    if isinstance(criterion, HierarchicalTCloseness):
+        return transport_emd(p, q, hierarchical_ground(criterion.hierarchy, order)) <= criterion.t + 1e-9
     if isinstance(criterion, EqualTCloseness):
         return 0.5 * sum(abs(a - b) for a, b in zip(p, q, strict=True)) <= criterion.t + 1e-9
     if isinstance(criterion, OrderedTCloseness):
@@ -130,3 +133,37 @@ def evaluate_all(
             metrics["precision"] = prec / q
         out.append(OracleNode(tuple(levels), sat, s, metrics))
     return out
+
+
+def hierarchical_ground(h: Hierarchy, values: Sequence[str]) -> list[list[float]]:
+    """level(lowest common ancestor) / H between values (a root above a top level with several values)."""
+    top = h.height - 1
+    height = top if len({h.generalize(v, top) for v in h.leaves}) == 1 else top + 1
+    out = []
+    for a in values:
+        row = []
+        for b in values:
+            common = next(
+                (lv for lv in range(h.height) if h.generalize(a, lv) == h.generalize(b, lv)), height
+            )
+            row.append(common / height)
+        out.append(row)
+    return out
+
+
+def transport_emd(p: Sequence[float], q: Sequence[float], ground: Sequence[Sequence[float]]) -> float:
+    """The earth mover's distance as its transportation problem, solved by linear programming."""
+    from scipy.optimize import linprog
+
+    m = len(p)
+    a_eq, b_eq = [], []
+    for i in range(m):
+        a_eq.append([1.0 if r == i else 0.0 for r in range(m) for _ in range(m)])
+        b_eq.append(p[i])
+    for j in range(m):
+        a_eq.append([1.0 if c == j else 0.0 for _ in range(m) for c in range(m)])
+        b_eq.append(q[j])
+    cost = [ground[i][j] for i in range(m) for j in range(m)]
+    result = linprog(cost, A_eq=a_eq, b_eq=b_eq, bounds=(0, None))
+    assert result.success
+    return float(result.fun)

@@ -19,6 +19,7 @@ def test_all_is_pinned() -> None:
             "EntropyLDiversity",
             "EqualTCloseness",
             "FrequencyTable",
+            "HierarchicalTCloseness",
             "Hierarchy",
             "KAnonymity",
             "LocalRecoding",

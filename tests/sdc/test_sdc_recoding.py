@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sdc_builders import Case, cases, nested_hierarchy
+from sdc_builders import Case, cases, nested_hierarchy, sensitive_hierarchy
 
 from iplos.catalog.hierarchy import Hierarchy
 from iplos.errors import IplosError
@@ -19,6 +19,7 @@ from iplos.sdc import (
     EntropyLDiversity,
     EqualTCloseness,
     FrequencyTable,
+    HierarchicalTCloseness,
     KAnonymity,
     LocalRecoding,
     NonUniformEntropy,
@@ -58,6 +59,11 @@ criteria_strategy = st.lists(
         st.builds(RecursiveCLDiversity, st.floats(1.0, 3.0), st.integers(1, 3)),
         st.builds(EqualTCloseness, st.floats(0.2, 1.0)),
         st.builds(OrderedTCloseness, st.floats(0.2, 1.0)),
+        st.builds(
+            HierarchicalTCloseness,
+            st.floats(0.2, 1.0),
+            hierarchy=st.builds(sensitive_hierarchy, st.booleans()),
+        ),
     ),
     max_size=2,
 )

@@ -7,7 +7,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sdc_builders import Case, cases, nested_hierarchy
+from sdc_builders import Case, cases, nested_hierarchy, sensitive_hierarchy
 from sdc_oracle import evaluate_all
 
 from iplos.errors import IplosError
@@ -18,6 +18,7 @@ from iplos.sdc import (
     EntropyLDiversity,
     EqualTCloseness,
     FrequencyTable,
+    HierarchicalTCloseness,
     KAnonymity,
     Loss,
     NonUniformEntropy,
@@ -39,7 +40,8 @@ def _close(a: float, b: float) -> bool:
 def configs(draw: st.DrawFn, case: Case) -> tuple[list[object], float, object, list[int], list[int]]:
     criteria: list[object] = [KAnonymity(draw(st.integers(1, 5)))]
     if case.sensitive is not None:
-        kind = draw(st.sampled_from(["none", "distinct", "entropy", "recursive", "equal", "ordered"]))
+        kinds = ["none", "distinct", "entropy", "recursive", "equal", "ordered", "hierarchical"]
+        kind = draw(st.sampled_from(kinds))
         if kind == "distinct":
             criteria.append(DistinctLDiversity(draw(st.integers(1, 3))))
         elif kind == "entropy":
@@ -52,6 +54,9 @@ def configs(draw: st.DrawFn, case: Case) -> tuple[list[object], float, object, l
             criteria.append(EqualTCloseness(draw(st.sampled_from([0.1, 0.3, 0.6]))))
         elif kind == "ordered":
             criteria.append(OrderedTCloseness(draw(st.sampled_from([0.1, 0.3, 0.6]))))
+        elif kind == "hierarchical":
+            h = sensitive_hierarchy(draw(st.booleans()))
+            criteria.append(HierarchicalTCloseness(draw(st.sampled_from([0.1, 0.3, 0.6])), hierarchy=h))
     s = draw(st.sampled_from([0.0, 0.05, 0.1, 0.3, 1.0]))
     metric = draw(st.sampled_from(METRICS))
     lo, hi = [], []

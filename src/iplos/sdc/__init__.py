@@ -6,7 +6,7 @@ the chosen transformation. Vocabulary after ARX (Prasser & Kohlmayer 2015):
 
 - `FrequencyTable`: distinct combinations with counts and sensitive values.
 - criteria: `KAnonymity`, `DistinctLDiversity`, `EntropyLDiversity`, `RecursiveCLDiversity`,
-  `EqualTCloseness`, `OrderedTCloseness`.
+  `EqualTCloseness`, `OrderedTCloseness`, `HierarchicalTCloseness`.
 - utility metrics: `Loss`, `NonUniformEntropy`, `Discernibility`, `AECS`, `Precision`.
 - `search(freq, hierarchies, SearchConfig(...)) -> SearchResult`: the optimal transformation.
 - `assess_risk(freq, population=None) -> RiskReport`: re-identification risk and its drivers.
@@ -26,6 +26,7 @@ from iplos.sdc._criteria import (
     DistinctLDiversity,
     EntropyLDiversity,
     EqualTCloseness,
+    HierarchicalTCloseness,
     KAnonymity,
     OrderedTCloseness,
     RecursiveCLDiversity,
@@ -50,6 +51,7 @@ __all__ = [
     "EntropyLDiversity",
     "EqualTCloseness",
     "FrequencyTable",
+    "HierarchicalTCloseness",
     "Hierarchy",
     "KAnonymity",
     "LocalRecoding",

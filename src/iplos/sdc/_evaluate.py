@@ -106,7 +106,14 @@ class NodeEvaluator:
         """The classes of a node, rolled up from the smallest known source finer than it."""
         usable = [s for s in self.sources if all(a <= b for a, b in zip(s.levels, levels, strict=True))]
         source = min(usable, key=lambda s: s.n_rows)
-        classes = group_node(source, levels, self.hierarchies, self.freq.sensitive, self.distributions)
+        classes = group_node(
+            source,
+            levels,
+            self.hierarchies,
+            self.freq.sensitive,
+            self.distributions,
+            self.freq.sensitive_labels,
+        )
         cached = sum(s.n_rows for s in self.sources[1:])
         if (
             classes.n_classes <= MATERIALISE_RATIO * source.n_rows
@@ -130,7 +137,9 @@ class NodeEvaluator:
         space = float(np.prod([h.cardinality(v) for h, v in zip(self.hierarchies, key, strict=True)]))
         if source.levels == key or space > MEET_RATIO * source.n_rows:
             return  # only a table certain to be much smaller is worth a pass over the source
-        classes = group_node(source, key, self.hierarchies, self.freq.sensitive, self.distributions)
+        classes = group_node(
+            source, key, self.hierarchies, self.freq.sensitive, self.distributions, self.freq.sensitive_labels
+        )
         if classes.n_classes <= MEET_RATIO * source.n_rows:
             self.sources.append(classes.materialise())
 

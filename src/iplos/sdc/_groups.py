@@ -30,12 +30,14 @@ class GroupView:
         weights: IntArray,
         sensitive: dict[str, npt.NDArray[np.integer[Any]]],
         distributions: dict[str, FloatArray],
+        labels: dict[str, tuple[str, ...]],
     ) -> None:
         self.groups = groups
         self.n_groups = n_groups
         self.weights = weights
         self.sensitive = sensitive
         self.distributions = distributions
+        self._labels = labels
         self._sizes: IntArray | None = None
 
     @property
@@ -56,6 +58,9 @@ class GroupView:
 
     def distribution(self, attribute: str) -> FloatArray:
         return self.distributions[attribute]
+
+    def labels(self, attribute: str) -> tuple[str, ...]:
+        return self._labels[attribute]
 
 
 def passing_groups(view: GroupView, checks: Sequence[tuple[Criterion, str | None]]) -> BoolArray:

@@ -221,6 +221,7 @@ class _Recoder:
             self.counts[rows],
             {s: c[rows] for s, c in zip(self.freq.sensitive, self.freq.sensitive_codes, strict=True)},
             self.distributions,
+            dict(zip(self.freq.sensitive, self.freq.sensitive_labels, strict=True)),
         )
 
     def passes(self, rows: IntArray, groups: IntArray, n_groups: int, sizes: IntArray) -> BoolArray:

@@ -206,12 +206,18 @@ class _PairsView:
     """A `ClassView` over (class, value, count) pairs of one sensitive attribute."""
 
     def __init__(
-        self, attribute: str, sizes: IntArray, pairs: tuple[IntArray, IntArray, IntArray], q: FloatArray
+        self,
+        attribute: str,
+        sizes: IntArray,
+        pairs: tuple[IntArray, IntArray, IntArray],
+        q: FloatArray,
+        labels: tuple[str, ...] = (),
     ):
         self.attribute = attribute
         self._sizes = sizes
         self._pairs = pairs
         self._q = q
+        self._labels = labels
 
     @property
     def sizes(self) -> IntArray:
@@ -222,6 +228,9 @@ class _PairsView:
 
     def distribution(self, attribute: str) -> FloatArray:
         return self._q
+
+    def labels(self, attribute: str) -> tuple[str, ...]:
+        return self._labels
 
 
 def _sensitive_report(freq: FrequencyTable, j: int, inverse: IntArray, sizes: IntArray) -> SensitiveReport:
@@ -234,7 +243,7 @@ def _sensitive_report(freq: FrequencyTable, j: int, inverse: IntArray, sizes: In
     p = counts / sizes[cls]
     entropy = -np.bincount(cls, weights=p * np.log(p), minlength=sizes.shape[0])
     q = np.bincount(freq.sensitive_codes[j], weights=freq.counts, minlength=m) / max(freq.n_records, 1)
-    view = _PairsView(freq.sensitive[j], sizes, (cls, val, counts), q)
+    view = _PairsView(freq.sensitive[j], sizes, (cls, val, counts), q, freq.sensitive_labels[j])
     return SensitiveReport(
         attribute=freq.sensitive[j],
         distinct_l=int(distinct.min()),

@@ -108,6 +108,7 @@ class Classes:
     sensitive: tuple[str, ...]
     sensitive_cards: tuple[int, ...]
     global_distributions: tuple[FloatArray, ...]
+    sensitive_labels: tuple[tuple[str, ...], ...] = ()
     _row_key: npt.NDArray[np.integer[Any]] | None = field(default=None, repr=False)
     _inverse: IntArray | None = field(default=None, repr=False)
     _histograms: dict[str, tuple[IntArray, IntArray, IntArray]] = field(default_factory=dict, repr=False)
@@ -151,6 +152,9 @@ class Classes:
     def distribution(self, attribute: str) -> FloatArray:
         return self.global_distributions[self.sensitive.index(attribute)]
 
+    def labels(self, attribute: str) -> tuple[str, ...]:
+        return self.sensitive_labels[self.sensitive.index(attribute)] if self.sensitive_labels else ()
+
     def materialise(self) -> Source:
         """These classes as a source table (one row per class and distinct sensitive values)."""
         if not self.source.sensitive_codes:
@@ -176,6 +180,7 @@ def group_node(
     hierarchies: Sequence[EncodedHierarchy],
     sensitive: tuple[str, ...] = (),
     global_distributions: tuple[FloatArray, ...] = (),
+    sensitive_labels: tuple[tuple[str, ...], ...] = (),
 ) -> Classes:
     """Group `source` into the classes of the node `levels` (each level >= the source's)."""
     cards = tuple(h.cardinality(level) for h, level in zip(hierarchies, levels, strict=True))
@@ -222,6 +227,7 @@ def group_node(
         sensitive=sensitive,
         sensitive_cards=tuple(d.shape[0] for d in global_distributions),
         global_distributions=global_distributions,
+        sensitive_labels=sensitive_labels,
         _row_key=key,
     )
 
