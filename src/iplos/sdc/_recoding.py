@@ -431,19 +431,25 @@ def _check_released(
     codes: Sequence[IntArray],
     suppressed_rows: BoolArray,
 ) -> IntArray:
-    """Group the released values into classes and re-check every criterion on them."""
+    """Group the released values into classes and re-check every criterion on them.
+
+    Classes are the distinct released labels, as the release gate groups them: should one label
+    stand at two levels of a hierarchy, its records form one class.
+    """
     rows = np.flatnonzero(~suppressed_rows)
-    key = np.zeros(rows.shape[0], dtype=np.int64)
-    big = math.prod(sum(h.cardinality(lv) for lv in range(h.height)) for h in encoded) >= 2**62
-    columns = []
+    columns, radices = [], []
     for h, lev, code in zip(encoded, levels, codes, strict=True):
+        ids: dict[str, int] = {}
+        lut = np.array([ids.setdefault(v, len(ids)) for names in h.labels for v in names], dtype=np.int64)
         offsets = np.cumsum([0] + [h.cardinality(lv) for lv in range(h.height)])
-        columns.append(offsets[lev[rows]] + code[rows])
-    if big:
+        columns.append(lut[offsets[lev[rows]] + code[rows]])
+        radices.append(max(len(ids), 1))
+    if math.prod(radices) >= 2**62:
         _, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
     else:
-        for h, col in zip(encoded, columns, strict=True):
-            key = key * sum(h.cardinality(lv) for lv in range(h.height)) + col
+        key = np.zeros(rows.shape[0], dtype=np.int64)
+        for radix, col in zip(radices, columns, strict=True):
+            key = key * radix + col
         _, inverse = np.unique(key, return_inverse=True)
     inverse = inverse.reshape(-1).astype(np.int64)
     n_classes = int(inverse.max()) + 1 if inverse.size else 0
