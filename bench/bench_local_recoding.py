@@ -15,6 +15,13 @@ the seconds to read and group the file, and the child's peak RSS (whole process:
 numpy and pyarrow included).
 
     .venv/bin/python bench/bench_local_recoding.py [--rows 100000 --rows 1000000]
+        [--arx-classpath CLASSPATH [--arx-iterations 100]]
+
+With `--arx-classpath` (ARX 3.9 built from source outside the repository, see bench/README.md),
+ARX's local recoding runs too, through bench/arx/Bench.java in a JVM: k = 5, suppression limit 100 %,
+Loss metric with gs factor 0, `optimizeIterativeFast` with 1/iterations of the records per iteration
+(ARX's Example38); its output CSV is scored by the same per-cell loss, its time is the JVM's own
+measurement of anonymisation plus local recoding (reading excluded), memory the JVM's peak RSS.
 
 Writes bench/results/local-recoding-<rows>.json with the git revision.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -146,12 +154,101 @@ def child(method: str, data: Path, hierarchy_files: dict[str, Path]) -> dict[str
     return out
 
 
+def cell_loss_of_csv(path: Path, hierarchy_files: dict[str, Path]) -> tuple[float, int, int]:
+    """Per-cell loss of a released CSV (';', header), its smallest class and its fully blank records."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    from iplos.catalog.hierarchy import Hierarchy
+
+    table = pcsv.read_csv(
+        path,
+        parse_options=pcsv.ParseOptions(delimiter=";"),
+        convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(QIS, "string")),
+    )
+    values, codes = [], []
+    blank = np.ones(len(table), dtype=bool)
+    for q in QIS:
+        h = Hierarchy.read_arx_csv(hierarchy_files[q], name=q)
+        d = len(h.rows)
+        under: dict[str, int] = {}
+        for row in h.rows:
+            for label in set(row):
+                under[label] = under.get(label, 0) + 1
+        encoded = pc.dictionary_encode(table.column(q)).combine_chunks()
+        labels = encoded.dictionary.to_pylist()
+        cost = np.array([1.0 if v == "*" else (under[v] - 1) / (d - 1) for v in labels])
+        idx = encoded.indices.to_numpy()
+        values.append(float(cost[idx].mean()))
+        blank &= np.asarray(labels, dtype=object)[idx] == "*"
+        codes.append(idx)
+    product = 1.0
+    for v in values:
+        product *= (1.0 + v) ** (1.0 / len(values))
+    key = np.zeros(len(table), dtype=np.int64)
+    for idx in codes:
+        key = key * (int(idx.max()) + 1) + idx
+    _, sizes = np.unique(key[~blank], return_counts=True)
+    return product - 1.0, int(sizes.min()) if sizes.size else 0, int(blank.sum())
+
+
+def run_arx(n: int, work: Path, paths: dict[str, Path], classpath: str, iterations: int) -> dict[str, object]:
+    """ARX's local recoding in a JVM on the same extract (see module doc)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    csv_path = work / f"extract-{n}.csv"
+    if not csv_path.exists():
+        table = pq.read_table(work / f"extract-{n}.parquet", columns=list(QIS))
+        table = pa.table({q: table.column(q).cast(pa.string()) for q in QIS})
+        pcsv.write_csv(table, csv_path, pcsv.WriteOptions(delimiter=";", quoting_style="none"))
+    harness = work / "arx-harness"
+    harness.mkdir(exist_ok=True)
+    source = Path(__file__).resolve().parent / "arx" / "Bench.java"
+    subprocess.run(["javac", "-nowarn", "-cp", classpath, "-d", str(harness), str(source)], check=True)
+    out = work / f"arx-local-{n}.csv"
+    cmd = [
+        "java",
+        "-Xmx12g",
+        "-cp",
+        f"{classpath}:{harness}",
+        "Bench",
+        str(csv_path),
+        str(paths["alder"].parent),
+    ]
+    cmd += [str(out), str(K), str(iterations), "0"]
+    log, err = work / f"arx-local-{n}.out", work / f"arx-local-{n}.err"
+    with log.open("w") as stdout, err.open("w") as stderr:
+        child = subprocess.Popen(cmd, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak RSS
+    if status != 0:
+        sys.exit(f"ARX failed at {n} rows:\n{err.read_text()}")
+    stdout_text = log.read_text()
+    timings = json.loads(stdout_text.strip().splitlines()[-1])
+    loss, smallest, blank = cell_loss_of_csv(out, paths)
+    return {
+        "method": f"ARX local recoding ({iterations} it.)",
+        "loss": loss,
+        "smallest_class": smallest,
+        "records_blanked_everywhere": blank,
+        "seconds": timings["anonymise_s"],
+        "jvm_timings": timings,
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, action="append", help="rows (repeat); default 100000 and 1000000")
     parser.add_argument("--work", type=Path, default=Path("/tmp/iplos-bench-anonymise"))
+    parser.add_argument(
+        "--arx-classpath", help="classpath of an ARX 3.9 build (with its jars) to compare with"
+    )
+    parser.add_argument("--arx-iterations", type=int, default=100)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     work: Path = args.work
@@ -174,11 +271,13 @@ def main() -> None:
             if done.returncode != 0:
                 sys.exit(f"{method} failed at {n} rows:\n{done.stderr}")
             results.append(json.loads(done.stdout))
+        if args.arx_classpath:
+            results.append(run_arx(n, work, paths, args.arx_classpath, args.arx_iterations))
         print(f"\n{n:,} rows, k = {K}, at most {MAX_SUPPRESSED:.0%} suppressed")
-        print(f"{'method':<27}{'per-cell loss':>14}{'seconds':>9}{'CPU s':>8}{'peak RSS MB':>13}")
+        print(f"{'method':<32}{'per-cell loss':>14}{'seconds':>9}{'CPU s':>8}{'peak RSS MB':>13}")
         for r in results:
             print(
-                f"{r['method']:<27}{r['loss']:>14.4f}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.2f}"
+                f"{r['method']:<32}{r['loss']:>14.4f}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.2f}"
                 f"{r['peak_rss_mb']:>13.0f}"
             )
         out = ROOT / "bench" / "results" / f"local-recoding-{n}.json"

@@ -189,3 +189,30 @@ def test_other_metrics_are_refused() -> None:
     freq, hs = _town_table()
     with pytest.raises(IplosError, match="loss metric"):
         local_recoding(freq, hs, SearchConfig([KAnonymity(2)], utility=NonUniformEntropy()))
+
+
+def test_a_larger_table_keeps_more_than_the_global_optimum() -> None:
+    rng = np.random.default_rng(7)
+    n = 3000
+    age = Hierarchy.from_rows(
+        "age",
+        [[str(a), f"{a // 5 * 5}", f"{a // 20 * 20}s", "*"] for a in range(100)],
+        level_names=["year", "5", "20", "all"],
+    )
+    place = Hierarchy.from_rows(
+        "place", [[f"k{i}", f"f{i // 8}", "*"] for i in range(40)], level_names=["k", "f", "all"]
+    )
+    sex = Hierarchy.from_rows("sex", [["1", "*"], ["2", "*"]], level_names=["sex", "all"])
+    columns = {
+        "age": [str(a) for a in np.clip(rng.normal(75, 12, n), 0, 99).astype(int)],
+        "place": [f"k{i}" for i in np.minimum(rng.zipf(1.5, n) - 1, 39)],
+        "sex": [str(s) for s in rng.integers(1, 3, n)],
+    }
+    hs = [age, place, sex]
+    freq = FrequencyTable.from_columns(columns, ["age", "place", "sex"], hs)
+    config = SearchConfig([KAnonymity(5)], max_suppressed=0.05)
+    result = local_recoding(freq, hs, config)
+    df = released_frame(freq, result)
+    sizes = df.groupby(["age", "place", "sex"]).size()
+    assert int(sizes.min()) >= 5 and result.suppressed == 0
+    assert result.loss < search(freq, hs, config).metrics["loss"]
