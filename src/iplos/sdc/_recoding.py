@@ -24,7 +24,10 @@ information and privacy preservation", ICDE 2005):
 
 Records released with every quasi-identifier '*' are suppressed records (the release gate counts
 them so) and must fit the suppression limit; otherwise the call fails with an error saying so.
-Everything runs on the frequency table with numpy, one grouping per attribute per round.
+Suppression is never used to buy utility: besides those, only classes failing at the maximum
+levels are suppressed. Rows are weighted by their counts, so a table of person signatures (one row
+per distinct signature, counting persons) is recoded person by person. Everything runs on the
+frequency table with numpy, one grouping per attribute per round.
 """
 
 from __future__ import annotations
