@@ -216,3 +216,37 @@ def test_a_larger_table_keeps_more_than_the_global_optimum() -> None:
     sizes = df.groupby(["age", "place", "sex"]).size()
     assert int(sizes.min()) >= 5 and result.suppressed == 0
     assert result.loss < search(freq, hs, config).metrics["loss"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    persons=st.lists(
+        st.lists(st.tuples(st.sampled_from(["v0", "v1", "v2", "v3"]), st.booleans()), min_size=2, max_size=2),
+        min_size=1,
+        max_size=40,
+    ),
+    k=st.integers(1, 4),
+)
+def test_person_signatures_meet_k_counted_by_person(persons: list[list[tuple[str, bool]]], k: int) -> None:
+    """A person-level table: one row per distinct signature (age group and presence in each of two
+    years), weighted by persons; every released signature is shared by at least k persons."""
+    h_value = nested_hierarchy("value", 4, 3)
+    h_present = Hierarchy.from_rows("present", [["yes", "*"], ["no", "*"]], level_names=["present", "all"])
+    columns: dict[str, list[str]] = {"y1": [], "p1": [], "y2": [], "p2": []}
+    for person in persons:
+        for year, (value, present) in zip(("1", "2"), person, strict=True):
+            columns[f"y{year}"].append(value if present else "v0")
+            columns[f"p{year}"].append("yes" if present else "no")
+    qis = ["y1", "p1", "y2", "p2"]
+    hs = [h_value, h_present, h_value, h_present]
+    freq = FrequencyTable.from_columns(columns, qis, hs)
+    try:
+        result = local_recoding(freq, hs, SearchConfig([KAnonymity(k)], max_suppressed=0.25))
+    except IplosError as exc:
+        assert BLANK_OR_BUDGET.search(str(exc)), str(exc)
+        return
+    released = released_frame(freq, result)
+    blank = (released[qis] == "*").all(axis=1)
+    per_signature = released[~blank].groupby(qis).size()
+    assert per_signature.empty or int(per_signature.min()) >= k
+    assert int(blank.sum()) == result.suppressed <= 0.25 * len(persons)
