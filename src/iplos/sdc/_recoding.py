@@ -402,10 +402,14 @@ def local_recoding(
     already = int(counts[suppressed_rows].sum())
     fully = int(counts[blank & ~suppressed_rows].sum())
     if already + fully > recoder.max_out:
+        problems = []
+        if already:
+            problems.append(f"suppress {already} record(s) of classes failing at the maximum levels")
+        if fully:
+            problems.append(f"release {fully} record(s) with every quasi-identifier '*'")
         raise IplosError(
-            f"local recoding would release {fully} record(s) with every quasi-identifier '*' and suppress "
-            f"{already} more, beyond the suppression limit of {recoder.max_out} records; allow more "
-            "suppression or weaker criteria"
+            f"local recoding would {' and '.join(problems)}, beyond the suppression limit of "
+            f"{recoder.max_out} records; allow more suppression, higher maximum levels or weaker criteria"
         )
     suppressed_rows = suppressed_rows | blank
     released_sizes = _check_released(recoder, encoded, levels, codes, suppressed_rows)
