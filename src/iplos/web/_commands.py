@@ -1,29 +1,35 @@
 """Commands from posted forms: each form field is read into the command's JSON form, then
 `from_json` builds the typed command (so the case service validates it like any other).
 
-Pure of the web framework: takes a mapping of field -> value (`getlist` for repeated fields).
+Pure of the web framework: takes a mapping of field -> values (`fields_of` makes one).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from iplos.cases import COMMAND_TYPES, Command, RateCard, from_json
 from iplos.errors import IplosError, Problem
 
+Fields = Mapping[str, Sequence[str]]
+"""A posted form as field -> its values (a repeated field has several)."""
 
-class Fields(Protocol):
-    def get(self, key: str, default: Any = None) -> Any: ...
 
-    def getlist(self, key: str) -> list[Any]: ...
+def fields_of(items: Iterable[tuple[str, object]]) -> dict[str, list[str]]:
+    """The text fields of a posted form (uploads are left out)."""
+    out: dict[str, list[str]] = {}
+    for key, value in items:
+        if isinstance(value, str):
+            out.setdefault(key, []).append(value)
+    return out
 
 
 def _s(form: Fields, key: str) -> str:
-    value = form.get(key, "")
-    return value.strip() if isinstance(value, str) else ""
+    values = form.get(key, ())
+    return values[0].strip() if values else ""
 
 
 def _lines(text: str) -> list[str]:
@@ -44,7 +50,7 @@ def _number(form: Fields, key: str, problems: list[Problem], integer: bool = Fal
 def plan_from_form(form: Fields, problems: list[Problem]) -> dict[str, Any]:
     """An anonymisation plan (`ANONYMISATION_PLAN_SCHEMA`) from `level.<variable>` selects and the bounds."""
     levels: dict[str, Any] = {}
-    for key in form.getlist("qi"):
+    for key in form.get("qi", ()):
         chosen = _s(form, f"level.{key}")
         if chosen:
             levels[str(key)] = int(chosen) if chosen.isdigit() else chosen

@@ -26,7 +26,7 @@ _NB_ALIASES = ("nb", "no", "nn", "nb-no", "no-no", "nn-no")
 def negotiate(cookie: str | None, accept_language: str | None) -> Lang:
     """The page language: the cookie if valid, else the first acceptable of Accept-Language, else nb."""
     if cookie in LANGS:
-        return cookie  # type: ignore[return-value]
+        return cookie
     best: tuple[float, int, Lang] | None = None
     for i, part in enumerate((accept_language or "").split(",")):
         tag, _, params = part.strip().partition(";")

@@ -77,6 +77,10 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return _error_page(request, 403, f"a {exc.role} may not open this page")
 
 
+ROUTERS = (build_public_router, build_applicant_router, build_case_router, build_staff_router)
+"""The page routers' builders (a test walks their POST routes to check each demands the CSRF token)."""
+
+
 def install(app: FastAPI, service: CaseService, secret: bytes | None = None) -> None:
     """Add the pages, the static files and the HTML error handlers to the app."""
     app.state.sessions = Sessions(service.users, secret)

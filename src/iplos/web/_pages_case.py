@@ -28,7 +28,7 @@ from iplos.cases import (
 )
 from iplos.cases.commands import DecideVariable
 from iplos.errors import IplosError, Problem
-from iplos.web._commands import RETURN_SECTIONS, command_from_form
+from iplos.web._commands import RETURN_SECTIONS, command_from_form, fields_of
 from iplos.web._pages_applicant import deliverable_levels
 from iplos.web._render import (
     PageUser,
@@ -143,7 +143,7 @@ def build_case_router() -> APIRouter:
         service = service_of(request)
         service.get(case_id, user.actor)  # 404 before anything for a case the user may not see
         try:
-            built, problems = command_from_form(command, form, service.rate_card)
+            built, problems = command_from_form(command, fields_of(form.multi_items()), service.rate_card)
             if built is None:
                 return case_page(
                     request,
@@ -203,7 +203,7 @@ def build_case_router() -> APIRouter:
         service = service_of(request)
         if command not in ("decide_register", "return_to_applicant", "decide_case", "start_review"):
             return review_page(request, user, case_id, error=f"{command}?", status_code=400)
-        built, problems = command_from_form(command, form, service.rate_card)
+        built, problems = command_from_form(command, fields_of(form.multi_items()), service.rate_card)
         if built is None:
             return review_page(request, user, case_id, problems=problems, status_code=422)
         try:

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 from iplos.cases import CaseService, Role, User
 from iplos.errors import Problem
 from iplos.web import _i18n
+from iplos.web._messages import MESSAGES
 from iplos.web._session import LANG_COOKIE, Sessions, checked_form
 
 ENV = Environment(
@@ -125,7 +126,7 @@ def problem_text(lang: _i18n.Lang, problem: Problem) -> str:
     """A validation problem in the page language: known rules translated, else the service's text."""
     if lang == "nb" and problem.rule is not None:
         key = f"rule.{problem.rule}"
-        if key in _i18n.MESSAGES["nb"]:
+        if key in MESSAGES["nb"]:
             return _i18n.translate("nb", key)
     return problem.message
 
