@@ -82,8 +82,9 @@ def test_every_catalogue_level_name_is_translated() -> None:
 
 
 def test_norwegian_and_english_forms() -> None:
-    assert _i18n.number("nb", 1234567.5) == "1\u00a0234\u00a0567,50"
-    assert _i18n.number("en", 1234567.5) == "1,234,567.50"
+    assert _i18n.number("nb", 1234567.5) == "1\u00a0234\u00a0567,5"
+    assert _i18n.number("en", 1234567.5) == "1,234,567.5"
+    assert _i18n.number("nb", 2.25, 1) == "2,2" and _i18n.number("en", -3) == "−3"
     assert _i18n.number("nb", 30) == "30"
     assert _i18n.money("nb", 36900) == "kr\u00a036\u00a0900,00"
     assert _i18n.money("en", 36900) == "NOK\u00a036,900.00"

@@ -58,12 +58,15 @@ def level_name(lang: Lang, level: str | int | None) -> str:
 
 
 def number(lang: Lang, value: float | int | None, decimals: int | None = None) -> str:
-    """1 234,5 (nb) or 1,234.5 (en); `decimals` fixes the digits after the decimal sign."""
+    """1 234,5 (nb) or 1,234.5 (en); `decimals` fixes the digits after the decimal sign (else at most 2)."""
     if value is None:
         return "–"
+    trim = decimals is None
     if decimals is None:
         decimals = 0 if float(value).is_integer() else 2
     text = f"{value:,.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
     if lang == "nb":
         text = text.replace(",", "\u00a0").replace(".", ",")
     return text.replace("-", "−") if text.startswith("-") else text
