@@ -71,7 +71,8 @@ class Site:
         self.service = CaseService(f"sqlite:///{path / 'cases.db'}", now=self.clock)
         for name, role in USERS.items():
             self.service.users.create(name, PASSWORD, role)  # type: ignore[arg-type]
-        self.app = create_app(self.service)
+        self.deliveries = path / "deliveries"
+        self.app = create_app(self.service, deliveries=self.deliveries)
         self.visitors: list[Visitor] = []
 
     def visitor(self, username: str | None = None, lang: str = "en") -> Visitor:

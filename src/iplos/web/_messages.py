@@ -400,6 +400,14 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "users.new": ("Ny bruker", "New account"),
     "users.create": ("Opprett", "Create"),
     "work.empty": ("Ingen saker i arbeid.", "No cases in progress."),
+    "delivery.title": ("Leveranse", "Delivery"),
+    "delivery.intro": (
+        "Hver fil kontrolleres mot manifestet, og manifestet mot det som er registrert i saken, før den lastes ned.",
+        "Each file is checked against the manifest, and the manifest against what the case recorded, before it is downloaded.",
+    ),
+    "delivery.file": ("Fil", "File"),
+    "delivery.size": ("Byte", "Bytes"),
+    "delivery.download": ("Last ned", "Download"),
 }
 
 _EVENTS: dict[str, tuple[str, str]] = {

@@ -8,6 +8,7 @@ answers; on pages they become an HTML page in the user's language with the same 
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -20,6 +21,7 @@ from iplos.errors import IplosError
 from iplos.web import _errors
 from iplos.web._pages_applicant import build_applicant_router
 from iplos.web._pages_case import build_case_router
+from iplos.web._pages_delivery import build_delivery_router
 from iplos.web._pages_public import build_public_router
 from iplos.web._pages_staff import build_staff_router
 from iplos.web._render import Forbidden, LoginRequired, redirect, render
@@ -77,21 +79,26 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return _error_page(request, 403, f"a {exc.role} may not open this page")
 
 
-ROUTERS = (build_public_router, build_applicant_router, build_case_router, build_staff_router)
+ROUTERS = (
+    build_public_router,
+    build_applicant_router,
+    build_case_router,
+    build_delivery_router,
+    build_staff_router,
+)
 """The page routers' builders (a test walks their POST routes to check each demands the CSRF token)."""
 
 
-def install(app: FastAPI, service: CaseService, secret: bytes | None = None) -> None:
-    """Add the pages, the static files and the HTML error handlers to the app."""
+def install(
+    app: FastAPI, service: CaseService, secret: bytes | None = None, deliveries: Path | None = None
+) -> None:
+    """Add the pages, the static files and the HTML error handlers to the app (`deliveries`: the
+    folder of delivered files, for the download pages; None: no downloads from this server)."""
     app.state.sessions = Sessions(service.users, secret)
+    app.state.deliveries = deliveries
     app.mount("/static", StaticFiles(directory=str(files("iplos.web") / "static")), name="static")
-    for router in (
-        build_public_router(),
-        build_applicant_router(),
-        build_case_router(),
-        build_staff_router(),
-    ):
-        app.include_router(router)
+    for build in ROUTERS:
+        app.include_router(build())
     app.add_exception_handler(IplosError, _iplos_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)

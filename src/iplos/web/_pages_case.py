@@ -114,6 +114,7 @@ def case_page(
         latest_plan=latest_plan,
         today=service.now().date(),
         has_letter=case.decided_at is not None,
+        downloads=request.app.state.deliveries is not None,
         invoice=service.invoice(case_id, user.actor) if case.hours or case.invoices else None,
     )
 

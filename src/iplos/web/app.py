@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from iplos import __version__
@@ -12,10 +14,14 @@ from iplos.web.auth import Authenticator, BearerTokens
 
 
 def create_app(
-    service: CaseService, authenticators: list[Authenticator] | None = None, secret: bytes | None = None
+    service: CaseService,
+    authenticators: list[Authenticator] | None = None,
+    secret: bytes | None = None,
+    deliveries: Path | None = None,
 ) -> FastAPI:
     """The web application over one case service: the JSON API (authenticators default to local
-    bearer tokens) and the pages (cookie sessions; `secret` keys the CSRF tokens, random if None)."""
+    bearer tokens) and the pages (cookie sessions; `secret` keys the CSRF tokens, random if None;
+    `deliveries` is the folder delivered files are downloaded from, None for no downloads)."""
     app = FastAPI(
         title="iplos",
         version=__version__,
@@ -25,5 +31,5 @@ def create_app(
     app.state.service = service
     _errors.install(app)
     app.include_router(build_router(service, authenticators or [BearerTokens(service.users)]))
-    _pages.install(app, service, secret)
+    _pages.install(app, service, secret, deliveries)
     return app
