@@ -76,6 +76,7 @@ class Person:
         folder = os.environ.get("IPLOS_SCREENSHOTS")
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
+            self.page.evaluate("window.scrollTo(0, 0)")
             self.page.screenshot(path=str(Path(folder) / f"{name}-{self.lang}.png"), full_page=False)
         self.checked.append(name)
 

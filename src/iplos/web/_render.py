@@ -115,6 +115,7 @@ def render(
         "level": partial(_i18n.level_name, lang),
         "here": quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="/?=&"),
         "problem_text": partial(problem_text, lang),
+        "field_label": partial(field_label, lang),
         **context,
     }
     html = ENV.get_template(template).render(values)
@@ -129,6 +130,20 @@ def problem_text(lang: _i18n.Lang, problem: Problem) -> str:
         if key in MESSAGES["nb"]:
             return _i18n.translate("nb", key)
     return problem.message
+
+
+def field_label(lang: _i18n.Lang, column: str | None) -> str:
+    """The form's label of a problem's field: 'variables[2].justification' -> 'Justification (3)'."""
+    if not column:
+        return ""
+    bare = re.sub(r"\[\d+\]", "", column)
+    index = re.search(r"\[(\d+)\]", column)
+    last = bare.rsplit(".", 1)[-1]
+    for key in (f"field.{bare}", f"field.{bare.replace('linkages.', 'linkage.')}", f"field.{last}"):
+        if key in MESSAGES[lang]:
+            label = MESSAGES[lang][key]
+            return f"{label} ({int(index.group(1)) + 1})" if index and key != f"field.{bare}" else label
+    return column
 
 
 def redirect(url: str) -> RedirectResponse:
