@@ -12,7 +12,7 @@ import pytest
 from pages_helpers import Site, Visitor, make_site  # type: ignore[import-not-found]
 
 from iplos.cases import Application
-from iplos.cases.examples import example_application
+from iplos.cases.examples import drive, example_application
 
 
 @pytest.fixture
@@ -150,8 +150,14 @@ def test_whole_case_through_the_pages(site: Site, lang: str) -> None:
             f"/app/cases/{cid}/review/decide_register",
             {"register": register, "outcome": "granted", "reference": f"{register}-7"},
         )
-    preview = rita.get(f"/app/cases/{cid}/letter")
-    assert preview.status_code == 409  # no decision yet: no letter
+    assert rita.get(f"/app/cases/{cid}/letter").status_code == 409  # no decision yet: no letter issued
+    preview = rita.get(
+        f"/app/cases/{cid}/letter/preview", outcome="approved", conditions="No linkage beyond DAR."
+    )
+    assert preview.status_code == 200 and "No linkage beyond DAR." in preview.text
+    assert ("5-årsgrupper" if lang == "nb" else "5-year groups") in preview.text
+    assert site.service.get(cid).status == "under_review"  # a preview decides nothing
+    assert kari.get(f"/app/cases/{cid}/letter/preview").status_code == 403
     rita.post(
         f"/app/cases/{cid}/review/decide_case",
         {
@@ -333,3 +339,20 @@ def test_login_redirect_stays_on_the_site(site: Site) -> None:
             follow_redirects=False,
         )
         assert response.headers["location"] == "/app", target
+
+
+def test_queue_sorted_by_days_left_with_overdue_flagged(site: Site) -> None:
+    old = drive(site.service, "under_review")
+    site.clock.advance(days=20)
+    middle = drive(site.service, "submitted")
+    site.clock.advance(days=5)
+    fresh = drive(site.service, "under_review")
+    returned = drive(site.service, "returned")
+    site.advance(12)  # old: 37 days, middle: 17, fresh: 12, returned: clock stopped
+    rita = site.visitor("rita")
+    html = rita.get("/app/queue").text
+    order = [html.index(c.case_id) for c in (old, middle, fresh, returned)]
+    assert order == sorted(order), "fewest days left first; returned cases last"
+    row = html[html.index(old.case_id) : html.index("</tr>", html.index(old.case_id))]
+    assert 'class="overdue"' in row and "Overdue by 7 days" in row
+    assert "13 days left" in html and "18 days left" in html

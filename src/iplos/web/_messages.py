@@ -347,6 +347,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "letter.outcome.approved": ("Innvilget", "Approved"),
     "letter.outcome.partly_approved": ("Delvis innvilget", "Partly approved"),
     "letter.outcome.rejected": ("Avslått", "Rejected"),
+    "letter.preview_notice": (
+        "Forhåndsvisning: vedtaket er ikke fattet.",
+        "Preview: the decision has not been made.",
+    ),
+    "letter.back_to_decide": ("Tilbake til vedtaket", "Back to the decision"),
     "letter.granted": ("Innvilgede variabler", "Variables granted"),
     "letter.denied": ("Avslåtte variabler", "Variables denied"),
     "letter.at_most": ("Detaljnivå høyst", "At most this detail"),

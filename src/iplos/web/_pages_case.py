@@ -23,8 +23,10 @@ from iplos.cases import (
     ConcurrencyError,
     PermissionDenied,
     User,
+    event_from_json,
     event_to_json,
     involved_registers,
+    letter,
 )
 from iplos.cases.commands import DecideVariable
 from iplos.errors import IplosError, Problem
@@ -219,14 +221,52 @@ def build_case_router() -> APIRouter:
         return redirect(f"/app/cases/{case_id}/review#registers")
 
     @router.get("/{case_id}/letter", response_class=HTMLResponse)
-    def letter(request: Request, user: PageUser, case_id: str) -> Response:
+    def issued_letter(request: Request, user: PageUser, case_id: str) -> Response:
         service = service_of(request)
         case = service.get(case_id, user.actor)
         try:
             result = service.letter(case_id, user.actor)
         except CommandRefused as exc:
             return case_page(request, user, case_id, error=exc.message, status_code=409)
-        return render(request, "letter.html.j2", user=user, case=case, letter=result.data)
+        return render(request, "letter.html.j2", user=user, case=case, letter=result.data, preview=None)
+
+    @router.get("/{case_id}/letter/preview", response_class=HTMLResponse)
+    def letter_preview(
+        request: Request,
+        user: PageUser,
+        case_id: str,
+        outcome: str = "",
+        reasons: str = "",
+        conditions: str = "",
+    ) -> Response:
+        require(user, "reviewer")
+        service = service_of(request)
+        case = service.get(case_id, user.actor)
+        if outcome not in ("approved", "partly_approved", "rejected"):
+            denied = any(d.outcome == "denied" for d in case.variable_decisions.values())
+            outcome = "partly_approved" if denied else "approved"
+        reasons = reasons or _msg(request, "review.default_reason")
+        draft = event_from_json(
+            {
+                "type": "CaseDecided",
+                "at": service.now().isoformat(),
+                "actor": user.username,
+                "role": user.role,
+                "outcome": outcome,
+                "reasons": [r.strip() for r in reasons.splitlines() if r.strip()],
+                "conditions": [c.strip() for c in conditions.splitlines() if c.strip()],
+            }
+        )
+        history = [e.event for e in service.history(case_id, user.actor)]
+        result = letter([*history, draft])
+        return render(
+            request,
+            "letter.html.j2",
+            user=user,
+            case=case,
+            letter=result.data,
+            preview={"outcome": outcome, "reasons": reasons, "conditions": conditions},
+        )
 
     @router.get("/{case_id}/invoice", response_class=HTMLResponse)
     def invoice(request: Request, user: PageUser, case_id: str) -> Response:
