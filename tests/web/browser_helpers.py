@@ -54,6 +54,7 @@ def axe_source() -> Path:
 class LiveServer:
     url: str
     service: CaseService
+    deliveries: Path
 
 
 def _free_port() -> int:
@@ -69,9 +70,9 @@ def live_server(path: Path) -> Iterator[LiveServer]:
     for name, role in USERS.items():
         service.users.create(name, PASSWORD, role, NAMES[name])  # type: ignore[arg-type]
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="warning")
-    )
+    deliveries = path / "deliveries"
+    app = create_app(service, deliveries=deliveries)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -79,7 +80,7 @@ def live_server(path: Path) -> Iterator[LiveServer]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start within 20 s")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", service)
+    yield LiveServer(f"http://127.0.0.1:{port}", service, deliveries)
     server.should_exit = True
     thread.join(timeout=10)
     service.close()

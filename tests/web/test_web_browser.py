@@ -6,6 +6,7 @@ Set IPLOS_SCREENSHOTS=<folder> to keep a screenshot of each main page (docs/scre
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -29,6 +30,11 @@ VARIABLES = [
     ("dar", "dodsdato"),
 ]
 WHY = "needed to describe {} among home-dwelling recipients 80+"
+# axe runs on every page in bokmål; in English on the pages whose layout the language changes most
+# (long labels, tables, forms): the rest render from the same templates (this keeps the run near 2 min).
+AXE_IN_BOTH = frozenset(
+    {"application-problems", "review", "letter", "processor-case", "case-negotiation", "transparency"}
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +77,9 @@ class Person:
     def check(self, name: str) -> None:
         """axe on the page as it is now (and a screenshot when asked for)."""
         assert f'lang="{self.lang}"' in self.page.content()[:200]
-        found = axe_violations(self.page)
-        assert not found, f"{name} ({self.lang}): {found}"
+        if self.lang == "nb" or name in AXE_IN_BOTH:
+            found = axe_violations(self.page)
+            assert not found, f"{name} ({self.lang}): {found}"
         folder = os.environ.get("IPLOS_SCREENSHOTS")
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
@@ -87,6 +94,20 @@ class Person:
 
     def close(self) -> None:
         self.context.close()
+
+
+EXTRACT = b"lopenr,fodselsaar,kommune\n1,1935-1939,03\n2,1930-1934,46\n"
+
+
+def write_delivery(folder: Path) -> str:
+    """Files and their manifest as a delivery writes them; returns the manifest's SHA-256."""
+    folder.mkdir(parents=True)
+    files = {"extract.csv": EXTRACT, "codebook.html": b"<h1>Kodebok</h1>"}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    lines = "".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in sorted(files.items()))
+    (folder / "MANIFEST.sha256").write_text(lines, "utf-8")
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def do(person: Person, case_id: str, command: str) -> str:
@@ -243,9 +264,16 @@ def test_a_whole_case_in_the_browser(browser: Any, server: LiveServer, lang: str
     kari.check("case-negotiation")
     sven.go(f"/app/cases/{case_id}")
     sven.submit(do(sven, case_id, "agree_anonymisation"))
-    sven.page.fill("#delivery-id", f"{case_id}-d1")
-    sven.page.fill("#manifest", "ab" * 32)
+    manifest = write_delivery(server.deliveries / case_id / "d001")
+    sven.page.fill("#delivery-id", "d001")
+    sven.page.fill("#manifest", manifest)
     sven.submit(do(sven, case_id, "record_delivery"))
+    kari.go(f"/app/cases/{case_id}")
+    kari.page.click(f"a[href='/app/cases/{case_id}/deliveries/d001']")
+    kari.check("delivery")
+    with page.expect_download() as download:
+        page.click("a[download]:text('extract.csv')")
+    assert Path(download.value.path()).read_bytes() == EXTRACT
     sven.page.select_option("#staff-group", "radgiver")
     sven.page.fill("#hours-n", "22.5")
     sven.page.fill("#hours-note", "linkage")
