@@ -112,3 +112,19 @@ def test_variable_names_from_a_form_are_checked(site: Site) -> None:
     refused = kari.post(f"/app/cases/{cid}/cart", {"register": "keyholder", "name": "fnr"})
     assert refused.status_code in (404, 422)
     assert site.service.get(cid).content.variables == ()
+
+
+def test_login_is_throttled_after_five_failures(site: Site) -> None:
+    v = site.visitor(None)
+    v.get("/login")
+    for _ in range(5):
+        assert v.post("/login", {"username": "kari", "password": "not the password"}).status_code == 401
+    blocked = v.post("/login", {"username": "kari", "password": "correct horse battery staple"})
+    assert blocked.status_code == 429 and "Try again in 15 minutes" in blocked.text
+    assert site.service.users.check_password("kari", "correct horse battery staple") is not None
+    other = v.post("/login", {"username": "rita", "password": "correct horse battery staple"})
+    assert other.status_code == 429  # the same client address is held back too
+    site.clock.advance(hours=0.27)  # 16 minutes: the oldest failure has left the window
+    assert (
+        v.post("/login", {"username": "kari", "password": "correct horse battery staple"}).status_code == 200
+    )

@@ -37,6 +37,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "login.username": ("Brukernavn", "Username"),
     "login.password": ("Passord", "Password"),
     "login.failed": ("Feil brukernavn eller passord.", "Wrong username or password."),
+    "login.throttled": (
+        "For mange mislykkede innlogginger. Prøv igjen om {minutes} minutter.",
+        "Too many failed logins. Try again in {minutes} minutes.",
+    ),
     "error.title": ("Feil {code}", "Error {code}"),
     "error.home": ("Til forsiden", "To the front page"),
     "error.form": (

@@ -94,7 +94,7 @@ def install(
 ) -> None:
     """Add the pages, the static files and the HTML error handlers to the app (`deliveries`: the
     folder of delivered files, for the download pages; None: no downloads from this server)."""
-    app.state.sessions = Sessions(service.users, secret)
+    app.state.sessions = Sessions(service.users, secret, service.now)
     app.state.deliveries = deliveries
     app.mount("/static", StaticFiles(directory=str(files("iplos.web") / "static")), name="static")
     for build in ROUTERS:

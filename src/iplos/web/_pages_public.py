@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from iplos.cases import Case, CaseService
-from iplos.web._i18n import LANGS
+from iplos.web._i18n import LANGS, translate
 from iplos.web._render import PostedForm, lang_of, redirect, render, service_of, sessions
-from iplos.web._session import LANG_COOKIE, secure
+from iplos.web._session import LANG_COOKIE, login_keys, secure
 
 HOME: dict[str, str] = {
     "applicant": "/app",
@@ -50,9 +50,23 @@ def build_public_router() -> APIRouter:
     def login(request: Request, form: PostedForm) -> Response:
         username = str(form.get("username", "")).strip()
         password = str(form.get("password", ""))
-        user = service_of(request).users.check_password(username, password)
         target = safe_next(str(form.get("next", "")), "")
+        throttle = sessions(request).throttle
+        keys = login_keys(request, username)
+        wait = throttle.wait(keys)
+        if wait is not None:
+            minutes = max(1, -(-int(wait.total_seconds()) // 60))
+            return render(
+                request,
+                "login.html.j2",
+                status_code=429,
+                error=translate(lang_of(request), "login.throttled", minutes=minutes),
+                next=target,
+                username=username,
+            )
+        user = service_of(request).users.check_password(username, password)
         if user is None:
+            throttle.failed(keys)
             return render(
                 request,
                 "login.html.j2",
@@ -61,6 +75,7 @@ def build_public_router() -> APIRouter:
                 next=target,
                 username=username,
             )
+        throttle.succeeded(keys[0])
         response = redirect(target or HOME[user.role])
         sessions(request).log_in(request, response, user)
         return response
@@ -89,13 +104,11 @@ def build_public_router() -> APIRouter:
     @router.get("/transparency", response_class=HTMLResponse)
     def transparency(request: Request) -> Response:
         service = service_of(request)
-        projects = [_public(service.get(s.case_id)) for s in service.list(None) if s.status in _SHOWN]
-        projects = [p for p in projects if p is not None]
         return render(
             request,
             "transparency.html.j2",
             user=sessions(request).user(request),
-            projects=projects,
+            projects=projects_for(service),
             stats=service.statistics(),
         )
 
@@ -142,8 +155,6 @@ def _public(case: Case) -> dict[str, Any] | None:
 
 
 def _t(request: Request, key: str) -> str:
-    from iplos.web._i18n import translate
-
     return translate(lang_of(request), key)
 
 

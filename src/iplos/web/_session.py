@@ -13,6 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
 from fastapi import HTTPException, Request, Response
 from starlette.datastructures import FormData
@@ -28,9 +32,12 @@ LANG_COOKIE = "lang"
 class Sessions:
     """Cookie sessions over the user store's tokens, and the CSRF tokens that go with them."""
 
-    def __init__(self, users: UserStore, secret: bytes | None = None) -> None:
+    def __init__(
+        self, users: UserStore, secret: bytes | None = None, now: Callable[[], datetime] | None = None
+    ) -> None:
         self.users = users
         self.secret = secret or secrets.token_bytes(32)
+        self.throttle = LoginThrottle(now or (lambda: datetime.now(UTC)))
 
     def user(self, request: Request) -> User | None:
         """The logged-in user, or None (no cookie, expired, revoked or disabled)."""
@@ -77,6 +84,56 @@ class Sessions:
         if token:
             self.users.revoke_token(token)
         response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+class LoginThrottle:
+    """At most `limit` failed logins per username and per client address within `window`.
+
+    Past the limit a login is refused without checking the password until the oldest failure
+    leaves the window, so guessing costs an attacker the window per `limit` guesses; a success
+    clears the username's count. Kept in memory: one process, as `iplos serve` runs.
+    """
+
+    def __init__(
+        self, now: Callable[[], datetime], limit: int = 5, window: timedelta = timedelta(minutes=15)
+    ) -> None:
+        self.now, self.limit, self.window = now, limit, window
+        self._failures: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        found = self._failures.setdefault(key, deque())
+        while found and now - found[0] >= self.window:
+            found.popleft()
+        return found
+
+    def wait(self, keys: Iterable[str]) -> timedelta | None:
+        """How long these keys must wait before the next try, or None if they may try now."""
+        now = self.now()
+        with self._lock:
+            longest: timedelta | None = None
+            for key in keys:
+                recent = self._recent(key, now)
+                if len(recent) >= self.limit:
+                    left = recent[0] + self.window - now
+                    longest = left if longest is None or left > longest else longest
+            return longest
+
+    def failed(self, keys: Iterable[str]) -> None:
+        now = self.now()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+
+    def succeeded(self, username_key: str) -> None:
+        with self._lock:
+            self._failures.pop(username_key, None)
+
+
+def login_keys(request: Request, username: str) -> tuple[str, str]:
+    """The throttle's keys of a login attempt: the username tried and the client address."""
+    host = request.client.host if request.client else "unknown"
+    return f"user:{username.lower()}", f"addr:{host}"
 
 
 def secure(request: Request) -> bool:
