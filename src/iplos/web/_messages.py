@@ -226,6 +226,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "field.output": ("Utlevering som", "Deliver as"),
     "field.justification": ("Begrunnelse", "Justification"),
     "field.linkage.register": ("Register", "Register"),
+    "field.register": ("Register", "Register"),
+    "field.name": ("Variabel", "Variable"),
     "field.linkage.approval_reference": (
         "Godkjenning fra registereier (referanse)",
         "Approval from the register owner (reference)",
