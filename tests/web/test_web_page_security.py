@@ -128,3 +128,13 @@ def test_login_is_throttled_after_five_failures(site: Site) -> None:
     assert (
         v.post("/login", {"username": "kari", "password": "correct horse battery staple"}).status_code == 200
     )
+
+
+def test_templates_have_no_inline_script_or_style() -> None:
+    """So a Content-Security-Policy of 'self' for scripts and styles holds for every page."""
+    from importlib.resources import files
+
+    for template in (files("iplos.web") / "templates").iterdir():
+        text = template.read_text("utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text), template.name
+        assert not re.search(r"\sstyle=|<style|\son[a-z]+=", text), template.name
