@@ -45,7 +45,8 @@ def years_text(years: tuple[int, ...] | list[int]) -> str:
 def parse_years(text: str, problems: list[Problem]) -> list[int]:
     """'2012-2016, 2018' -> [2012, ..., 2016, 2018]; anything else is a problem at `aarganger`."""
     years: list[int] = []
-    for part in filter(None, (p.strip() for p in re.split(r"[,;\s]+(?![-–])", text.strip()))):
+    joined = re.sub(r"\s*[-–]\s*", "-", text.strip())
+    for part in filter(None, (p.strip() for p in re.split(r"[,;\s]+", joined))):
         m = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})|(\d{4})", part)
         if m is None:
             problems.append(
