@@ -356,3 +356,26 @@ def test_queue_sorted_by_days_left_with_overdue_flagged(site: Site) -> None:
     row = html[html.index(old.case_id) : html.index("</tr>", html.index(old.case_id))]
     assert 'class="overdue"' in row and "Overdue by 7 days" in row
     assert "13 days left" in html and "18 days left" in html
+
+
+def test_administrator_creates_and_disables_accounts(site: Site) -> None:
+    ada = site.visitor("ada")
+    weak = ada.post("/app/admin/users", {"username": "nina", "password": "short", "role": "reviewer"})
+    assert weak.status_code == 422 and "12 characters" in weak.text
+    made = ada.post(
+        "/app/admin/users",
+        {
+            "username": "nina",
+            "password": "a long enough passphrase",
+            "role": "reviewer",
+            "display_name": "Nina",
+        },
+    )
+    assert made.status_code == 200 and "nina" in made.text
+    nina = site.visitor(None, "nb")
+    nina.login("nina", "a long enough passphrase")
+    assert nina.get("/app/queue").status_code == 200
+    ada.post("/app/admin/users/nina/active", {"active": "0"})
+    assert "/login" in str(nina.get("/app/queue").url)  # disabling ends her session at once
+    assert ada.post("/app/admin/users/ada/active", {"active": "0"}).status_code == 409
+    assert site.service.users.get("ada").active  # type: ignore[union-attr]
