@@ -379,3 +379,28 @@ def test_administrator_creates_and_disables_accounts(site: Site) -> None:
     assert "/login" in str(nina.get("/app/queue").url)  # disabling ends her session at once
     assert ada.post("/app/admin/users/ada/active", {"active": "0"}).status_code == 409
     assert site.service.users.get("ada").active  # type: ignore[union-attr]
+
+
+def test_appeal_withdraw_and_refused_commands_on_the_case_page(site: Site) -> None:
+    rejected = drive(site.service, "rejected")
+    kari, rita = site.visitor("kari", "nb"), site.visitor("rita", "nb")
+    page = kari.get(f"/app/cases/{rejected.case_id}")
+    assert f'action="/app/cases/{rejected.case_id}/do/lodge_appeal"' in page.text
+    kari.post(f"/app/cases/{rejected.case_id}/do/lodge_appeal", {"grounds": "The variables are necessary."})
+    assert site.service.get(rejected.case_id).status == "appealed"
+    rita.post(
+        f"/app/cases/{rejected.case_id}/do/decide_appeal",
+        {"outcome": "reopened", "reason": "New information."},
+    )
+    assert site.service.get(rejected.case_id).status == "under_review"
+    stale = kari.post(f"/app/cases/{rejected.case_id}/do/withdraw", {"reason": "x", "version": "1"})
+    assert stale.status_code == 409 and site.service.get(rejected.case_id).status == "under_review"
+    not_now = kari.post(f"/app/cases/{rejected.case_id}/do/accept_offer", {})
+    assert not_now.status_code == 409 and 'role="alert"' in not_now.text
+    never = kari.post(
+        f"/app/cases/{rejected.case_id}/do/decide_case", {"outcome": "approved", "reasons": "mine"}
+    )
+    assert never.status_code == 403
+    assert kari.post(f"/app/cases/{rejected.case_id}/do/no_such_command", {}).status_code == 400
+    kari.post(f"/app/cases/{rejected.case_id}/do/withdraw", {"reason": "no longer needed"})
+    assert site.service.get(rejected.case_id).status == "withdrawn"
