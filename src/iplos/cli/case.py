@@ -252,9 +252,12 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
 ) -> None:
-    """Run the web API (OpenAPI document at /docs) on the configured case store."""
+    """Run the web application on the configured case store: the pages at /, the JSON API under /api
+    (OpenAPI document at /docs). Delivered files are downloaded from $IPLOS_HOME/deliveries."""
     import uvicorn
 
+    from iplos.config import Settings
     from iplos.web import create_app
 
-    uvicorn.run(create_app(_service()), host=host, port=port)
+    settings = Settings.from_env()
+    uvicorn.run(create_app(_service(), deliveries=settings.deliveries_dir), host=host, port=port)

@@ -135,6 +135,18 @@ def _negotiate(processor: Any, service: Any, cast: Any, cid: str, say: Callable[
     return notes
 
 
+def _web_summary(web: Any) -> None:
+    table = Table("username", "role", "password", title="Accounts for the web pages (shown once)")
+    for username, role, password in web.accounts:
+        table.add_row(username, role, password)
+    console.print(table)
+    cases = Table("case", "status", title="Cases to click through")
+    for case_id, status in web.cases.items():
+        cases.add_row(case_id, status)
+    console.print(cases)
+    console.print(f"Open the pages: [bold]{web.serve_command}[/], then http://127.0.0.1:8000/")
+
+
 def _fmt(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
@@ -173,6 +185,12 @@ def demo(
     scale: float = typer.Option(0.02, "--scale", help="Size of the synthetic register (1.0 = Norway)."),
     seed: int = typer.Option(2026, "--seed", help="Seed of the synthetic register."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    keep_for_web: bool = typer.Option(
+        False,
+        "--keep-for-web",
+        help="Also leave accounts (one per role, random passwords printed once) and cases at several steps "
+        "in the demo's case store, to click through with `iplos serve`.",
+    ),
 ) -> None:
     """Run the whole process on the embedded defaults: register, application, review, delivery, invoice.
 
@@ -184,6 +202,7 @@ def demo(
     from iplos.delivery import Criteria, Processor
 
     started = time.perf_counter()
+    web: Any = None
     base = Path(os.environ.get("IPLOS_HOME", "iplos-data")).resolve()
     home = _fresh_home(base)
     settings = dataclasses.replace(Settings.from_env(home), case_db=None, key_file=None, engine="duckdb")
@@ -243,6 +262,11 @@ def demo(
             service.issue_invoice(cid, cast.processor)
             invoice = to_json(service.invoice(cid))
             say(f"invoice {invoice['number']}: {invoice['total']:,.2f} {invoice['currency']}")
+            if keep_for_web:
+                from iplos.cli._demo_web import keep_for_web as leave
+
+                web = leave(service, home, cid)
+                say(f"left {len(web.accounts)} accounts and {len(web.cases)} cases for the web pages")
             progress.update(task, completed=STEPS, description="done")
         finally:
             service.close()
@@ -265,7 +289,15 @@ def demo(
         "steps": log,
         "seconds": time.perf_counter() - started,
     }
+    if web is not None:
+        result["web"] = {
+            "serve": web.serve_command,
+            "accounts": [{"username": u, "role": r, "password": p} for u, r, p in web.accounts],
+            "cases": web.cases,
+        }
     if as_json:
         print_json(result)
     else:
         _summary(result)
+        if web is not None:
+            _web_summary(web)
