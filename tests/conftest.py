@@ -8,8 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from iplos.config import Settings
+
+# Speed is measured in bench/, never in tests: Hypothesis's per-example deadline (200 ms) turns a busy
+# 2-core CI machine into failures that say nothing about behaviour.
+hypothesis_settings.register_profile("iplos", deadline=None)
+hypothesis_settings.load_profile("iplos")
 
 
 @pytest.fixture
