@@ -53,7 +53,9 @@ def test_return_and_resubmit_stops_the_clock(
     clock.advance(days=20)
     assert service.clock(cid).days_used == 10 and not service.clock(cid).running
     assert service.clock(cid).paused_days == 20
-    service.edit_draft(cid, cast.applicant, population="Home-dwelling recipients aged 80+ (hjemmetjenester)")
+    service.edit_draft(
+        cid, cast.applicant, population=replace(case.content.population, description="Home-dwelling, 80+")
+    )
     service.resubmit(cid, member, "Justified in the protocol, section 3.")
     clock.advance(days=5)
     c = service.clock(cid)

@@ -11,7 +11,7 @@ import linkage_fixtures as registers
 import pandas as pd
 import pytest
 
-from iplos.cases import CaseService
+from iplos.cases import AgeRange, CaseService, Population
 from iplos.cases.examples import Cast, drive, example_application
 from iplos.config import Settings
 from iplos.delivery._anonymise import evaluate, from_case_plan
@@ -163,7 +163,7 @@ def test_empty_population_is_refused_clearly(world: Any) -> None:
     content = dataclasses.replace(
         example_application(service.now().date()),
         aarganger=YEARS,
-        population="Home-dwelling recipients aged 115+ at the end of the årgang",
+        population=Population(age=AgeRange(min_age=115), home_dwelling=True),
     )
     case = drive(service, "accepted", cast, application=content)
     with pytest.raises(IplosError, match="nobody in the registers fits"):

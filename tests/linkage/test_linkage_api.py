@@ -12,6 +12,8 @@ def test_public_api_is_pinned() -> None:
         "LinkedExtract",
         "OutputColumn",
         "Population",
+        "RecordFilter",
+        "ServiceFilter",
         "VariableRef",
         "base_register",
         "check_approvals",

@@ -162,7 +162,7 @@ def test_return_and_resubmit_with_the_clock_stopped(api: Api) -> None:
 
 
 def test_submit_lists_every_problem(api: Api) -> None:
-    cid = new_case(api, population="", recipients=[], deletion_date=None)
+    cid = new_case(api, population={}, recipients=[], deletion_date=None)
     response = api.post("kari", f"/api/cases/{cid}/submit")
     assert response.status_code == 422
     assert {p["column"] for p in response.json()["problems"]} == {"population", "recipients", "deletion_date"}

@@ -36,6 +36,14 @@ from iplos.cases.model import (
     VariableRequest,
 )
 from iplos.cases.permissions import PERMISSIONS
+from iplos.cases.population import (
+    AgeRange,
+    BirthYears,
+    Population,
+    RegionCriterion,
+    RegisterCondition,
+    ServiceCriterion,
+)
 from iplos.cases.ratecard import RateCard
 from iplos.cases.service import CaseService, CaseSummary
 from iplos.cases.state import Case, evolve, replay
@@ -53,8 +61,10 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "Actor",
+    "AgeRange",
     "AnonymisationRound",
     "Application",
+    "BirthYears",
     "Case",
     "CaseNotFound",
     "CaseService",
@@ -74,11 +84,15 @@ __all__ = [
     "LinkageRequest",
     "Offer",
     "PermissionDenied",
+    "Population",
     "PricedLine",
     "Project",
     "RateCard",
+    "RegionCriterion",
+    "RegisterCondition",
     "Rejected",
     "Role",
+    "ServiceCriterion",
     "Statistics",
     "Status",
     "StoredEvent",

@@ -24,6 +24,7 @@ from iplos.cases.model import (
     Status,
     VariableRequest,
 )
+from iplos.cases.population import AgeRange, Population, ServiceCriterion
 from iplos.cases.service import CaseService
 from iplos.cases.state import Case
 from iplos.cases.validation import involved_registers
@@ -66,7 +67,12 @@ def example_application(today: date, members: tuple[str, ...] = ()) -> Applicati
         purposes=("forskning",),
         variables=tuple(variables),
         aarganger=(2012, 2013, 2014, 2015, 2016),
-        population="Recipients of home-based services (hjemmetjenester) aged 80+ at the end of the årgang",
+        population=Population(
+            age=AgeRange(min_age=80),
+            services=(ServiceCriterion(groups=("hjemmetjenester",)),),
+            home_dwelling=True,
+            description="Recipients of home-based services (hjemmetjenester) aged 80+ at the end of the årgang",
+        ),
         linkages=(LinkageRequest("dar", "FHI dødsårsaksregisteret, ref. 25/0456", "survival and causes"),),
         output="microdata",
         recipients=("Kari Nordmann", "Ola Nordmann"),

@@ -13,9 +13,11 @@ from datetime import date
 from typing import Any
 
 from iplos.cases import events as ev
+from iplos.cases._catalogue import CatalogueView, default_catalogue
 from iplos.cases._codec import to_json
 from iplos.cases.decide import APPEAL_DAYS
 from iplos.cases.exceptions import CommandRefused
+from iplos.cases.population import describe, in_words
 from iplos.cases.state import Case, replay
 
 _OUTCOME_NB = {"approved": "Innvilget", "partly_approved": "Delvis innvilget", "rejected": "Avslått"}
@@ -38,9 +40,12 @@ def _latest_decision(events: Sequence[ev.Event]) -> ev.CaseDecided:
     return decisions[-1]
 
 
-def letter(events: Sequence[ev.Event], case: Case | None = None) -> Letter:
-    """The decision letter of the latest decision in `events`."""
+def letter(
+    events: Sequence[ev.Event], case: Case | None = None, catalogue: CatalogueView | None = None
+) -> Letter:
+    """The decision letter of the latest decision in `events` (labels from `catalogue`)."""
     state = case or replay(events)
+    cat = catalogue or default_catalogue()
     decision = _latest_decision(events)
     c = state.content
     granted = [d for d in state.variable_decisions.values() if d.outcome != "denied"]
@@ -62,7 +67,13 @@ def letter(events: Sequence[ev.Event], case: Case | None = None) -> Letter:
         ],
         "denied_variables": [to_json(d) for d in denied],
         "aarganger": sorted(c.aarganger),
-        "population": c.population,
+        "population": {
+            "criteria": to_json(c.population),
+            "nb": describe(c.population, "nb", cat),
+            "en": describe(c.population, "en", cat),
+            "in_words_nb": in_words(c.population, "nb", cat),
+            "in_words_en": in_words(c.population, "en", cat),
+        },
         "output": c.output,
         "reasons": list(decision.reasons),
         "conditions": list(decision.conditions),
@@ -126,7 +137,14 @@ def _markdown(d: dict[str, Any]) -> str:
         "## Vilkår",
         "",
         *([f"- {c}" for c in d["conditions"]] or ["- Ingen særskilte vilkår."]),
-        f"- Årganger: {', '.join(map(str, d['aarganger']))}. Populasjon: {d['population']}",
+        f"- Årganger: {', '.join(map(str, d['aarganger']))}.",
+        "- Populasjon (alle kriterier gjelder):",
+        *[f"  - {phrase}" for phrase in d["population"]["nb"]],
+        *(
+            [f"  - søkerens beskrivelse: {d['population']['criteria']['description']}"]
+            if d["population"]["criteria"]["description"]
+            else []
+        ),
         f"- Utlevering som {'mikrodata' if d['output'] == 'microdata' else 'aggregerte tabeller'}.",
         f"- Dataene skal slettes senest {d['deletion_date']}, og sletting skal bekreftes.",
         "",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from iplos.cases.population import Population
+
 Role = Literal["applicant", "reviewer", "processor", "administrator"]
 ROLES: tuple[Role, ...] = ("applicant", "reviewer", "processor", "administrator")
 
@@ -145,7 +147,8 @@ class Application:
     purposes: tuple[Purpose, ...] = ()
     variables: tuple[VariableRequest, ...] = ()
     aarganger: tuple[int, ...] = ()
-    population: str = ""
+    population: Population = field(default_factory=Population)
+    """Who the extract covers, as criteria on catalogue variables (`iplos.cases.population`)."""
     linkages: tuple[LinkageRequest, ...] = ()
     output: Output = "microdata"
     recipients: tuple[str, ...] = ()

@@ -12,6 +12,7 @@ from typing import Any
 
 from iplos.cases._catalogue import CatalogueView, registers_for_years
 from iplos.cases.model import Application, Kind, Register, VariableDecision
+from iplos.cases.population import validate_population
 from iplos.errors import IplosError, Problem
 
 IPLOS_PART: tuple[Register, ...] = ("iplos", "kpr")
@@ -86,7 +87,11 @@ def validate_application(
     _check_years(content, catalogue, problems)
     _check_variables(content, catalogue, problems)
     _check_linkages(content, problems)
-    _required(content.population, "population", "population definition", problems)
+    problems.extend(
+        validate_population(
+            content.population, catalogue, content.aarganger, [link.register for link in content.linkages]
+        )
+    )
     _required(content.recipients, "recipients", "recipients of the data", problems)
     _required(content.storage_security, "storage_security", "storage and security arrangements", problems)
     _required(content.deletion_date, "deletion_date", "deletion date", problems)
