@@ -14,7 +14,9 @@ from iplos.linkage import LinkageRequest, Population, RecordFilter, ServiceFilte
 VARIABLES = ["iplos.person.fodselsaar", "iplos.person.kjonn", "iplos.person.kommune"]
 
 
-def _persons(small: SmallRegisters, pop: Population, approvals: tuple[str, ...] = ("iplos",)) -> set[tuple[int, int, str, int]]:
+def _persons(
+    small: SmallRegisters, pop: Population, approvals: tuple[str, ...] = ("iplos",)
+) -> set[tuple[int, int, str, int]]:
     request = LinkageRequest.build("C-pop", small.years, VARIABLES, pop, approvals=approvals)
     with connect(small.settings) as engine:
         table = link(engine, small.keys, request, seed=b"x" * 32).table
@@ -45,10 +47,12 @@ def test_service_with_min_hours_sex_and_region(small_session: SmallRegisters) ->
     got = _persons(small, pop)
     want = _expected(
         small,
-        lambda i, y: small.age(i, y) >= 75
-        and small.sex[i] == 2
-        and 1 + i % 5 >= 3
-        and small.kommune[i] in ("0301", "1201"),
+        lambda i, y: (
+            small.age(i, y) >= 75
+            and small.sex[i] == 2
+            and 1 + i % 5 >= 3
+            and small.kommune[i] in ("0301", "1201")
+        ),
     )
     assert got == want and got
 
