@@ -13,10 +13,12 @@ from iplos.cases import (
     ServiceCriterion,
 )
 from iplos.cases.examples import drive
+from iplos.catalog import deliverables
 from iplos.config import Settings
 from iplos.delivery._case import anonymisation_setup, linkage_request, population_filter, required_levels
 from iplos.errors import IplosError
-from iplos.linkage import OutputColumn, RecordFilter, ServiceFilter, VariableRef
+from iplos.linkage import LinkageRequest, OutputColumn, RecordFilter, ServiceFilter, VariableRef
+from iplos.linkage._query import output_columns
 
 
 def test_structured_population_keeps_every_criterion() -> None:
@@ -76,3 +78,23 @@ def test_required_levels_become_lower_bounds() -> None:
     assert setup.sensitive == ("timer_per_uke",)
     with pytest.raises(IplosError, match="not a level"):
         anonymisation_setup(columns, (2014,), {"kommune": "bydel"})
+
+
+def test_every_deliverable_variable_is_carried_at_its_catalogue_levels() -> None:
+    """The catalogue's deliverable levels are the levels linkage and delivery build, variable by variable."""
+    for d in deliverables():
+        if d.register == "kpr":
+            continue  # the same tables as iplos, read under 'iplos'
+        ref = VariableRef("iplos" if d.register == "iplos" else d.register, d.table, d.name)
+        request = LinkageRequest.build("C-all", [2015], [ref], approvals=["iplos", d.register])
+        columns = output_columns(request)
+        assert [c.name for c in columns] == [d.column], d
+        setup = anonymisation_setup(columns, [2015], {})
+        if d.levels:
+            assert setup.hierarchies[d.column].level_names[: len(d.levels)] == d.levels, d
+            for level in d.coarser_levels:
+                bound = anonymisation_setup(columns, [2015], {d.name: level})
+                q = next(q for q in bound.quasi_identifiers if q.column == d.column)
+                assert bound.hierarchies[d.column].level_names[q.min_level] == level
+        else:
+            assert d.column not in setup.hierarchies

@@ -9,6 +9,7 @@ SQLAlchemy (SQLite embedded, PostgreSQL in production) and offers one method per
 
 from __future__ import annotations
 
+from iplos.cases._catalogue import CatalogueView, default_catalogue
 from iplos.cases._codec import from_json, to_json
 from iplos.cases.chain import ChainReport
 from iplos.cases.clock import LIMIT_DAYS, Clock, clock
@@ -17,6 +18,7 @@ from iplos.cases.decide import Actor, Context, Rejected, decide
 from iplos.cases.diff import Change, diff
 from iplos.cases.events import EVENT_TYPES, Event, event_from_json, event_to_json
 from iplos.cases.exceptions import CaseNotFound, CommandRefused, ConcurrencyError, PermissionDenied
+from iplos.cases.granted import Grant, grant
 from iplos.cases.letter import Letter, letter
 from iplos.cases.model import (
     ROLES,
@@ -69,6 +71,7 @@ __all__ = [
     "CaseNotFound",
     "CaseService",
     "CaseSummary",
+    "CatalogueView",
     "ChainReport",
     "Change",
     "Clock",
@@ -78,6 +81,7 @@ __all__ = [
     "Context",
     "EstimateLine",
     "Event",
+    "Grant",
     "Invoice",
     "LegalBasis",
     "Letter",
@@ -102,11 +106,13 @@ __all__ = [
     "VariableRequest",
     "clock",
     "decide",
+    "default_catalogue",
     "diff",
     "event_from_json",
     "event_to_json",
     "evolve",
     "from_json",
+    "grant",
     "involved_registers",
     "letter",
     "replay",

@@ -42,6 +42,11 @@ class CatalogueView(Protocol):
         """Level names (level 0 first) of each generalization hierarchy of the variable; empty if none."""
         ...
 
+    def deliverable_levels(self, name: str, register: str) -> tuple[str, ...]:
+        """Level names (level 0 first) the variable can be delivered at; empty when it is delivered as
+        it is. Raises `IplosError` saying why when the variable cannot be delivered at all."""
+        ...
+
     def code_labels(self, name: str, register: str) -> dict[str, tuple[str, str]]:
         """Code -> (bokmål, English) label of the variable's code list; empty when it has none."""
         ...
@@ -86,6 +91,11 @@ class _CatalogAdapter:
 
     def register_years(self) -> dict[str, tuple[int, int]]:
         return {r.name: (r.first_year, r.last_year) for r in self._cat.registers}
+
+    def deliverable_levels(self, name: str, register: str) -> tuple[str, ...]:
+        from iplos.catalog import deliverable
+
+        return deliverable(name, register).levels
 
     def code_labels(self, name: str, register: str) -> dict[str, tuple[str, str]]:
         var = self._cat.variable(name, register=register)
@@ -141,12 +151,12 @@ def default_catalogue() -> CatalogueView:
     return _CatalogAdapter()
 
 
-def coarser_levels(catalogue: CatalogueView, name: str) -> tuple[str, ...]:
-    """Names of the levels above level 0 in any of the variable's hierarchies, without repeats."""
-    found: list[str] = []
-    for levels in catalogue.hierarchy_levels(name):
-        found.extend(n for n in levels[1:] if n not in found)
-    return tuple(found)
+def coarser_levels(catalogue: CatalogueView, name: str, register: str = "iplos") -> tuple[str, ...]:
+    """The levels above level 0 the variable can be delivered at (empty: it cannot be coarsened)."""
+    try:
+        return catalogue.deliverable_levels(name, register)[1:]
+    except IplosError:
+        return ()
 
 
 def registers_for_years(catalogue: CatalogueView, years: Iterable[int], names: Iterable[str]) -> list[str]:

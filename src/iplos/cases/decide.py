@@ -215,9 +215,14 @@ def _decide_variable(
     if c.outcome == "coarsened" and not (c.level and c.level.strip()):
         return Rejected("a coarsened grant needs the required level (e.g. '5 years', 'fylke')")
     if c.outcome == "coarsened" and c.level is not None:
-        levels = coarser_levels(ctx.catalogue, c.name)
-        if levels and c.level not in levels:
-            return Rejected(f"{c.name} has no hierarchy level {c.level!r}; levels: {', '.join(levels)}")
+        levels = coarser_levels(ctx.catalogue, c.name, c.register)
+        if not levels:
+            return Rejected(f"{c.name} is delivered as it is and cannot be coarsened: grant or deny it")
+        if c.level not in levels:
+            return Rejected(
+                f"{c.name} cannot be delivered at level {c.level!r}; levels it can be delivered at: "
+                f"{', '.join(levels)}"
+            )
     if c.outcome != "coarsened" and c.level is not None:
         return Rejected(f"a level belongs only to a coarsened grant, not to {c.outcome!r}")
     if c.outcome == "denied" and not c.reason.strip():
@@ -260,6 +265,18 @@ def _decide_case(
     for reg in involved_registers(case.content, ctx.catalogue):
         if reg not in case.register_approvals:
             problems.append(Problem("register approval not recorded", column="registers", value=reg))
+    denied_registers = {r for r, a in case.register_approvals.items() if a.outcome == "denied"}
+    if c.outcome != "rejected":
+        for i, cond in enumerate(case.content.population.registers):
+            if cond.register in denied_registers:
+                problems.append(
+                    Problem(
+                        f"the population needs {cond.register}, which is denied: reject the case or "
+                        "return it to the applicant",
+                        column=f"population.registers[{i}]",
+                        value=cond.register,
+                    )
+                )
     if problems:
         return Rejected(
             f"the case cannot be decided yet: {len(problems)} problem(s)", "invalid", tuple(problems)

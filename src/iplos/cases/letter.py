@@ -17,6 +17,7 @@ from iplos.cases._catalogue import CatalogueView, default_catalogue
 from iplos.cases._codec import to_json
 from iplos.cases.decide import APPEAL_DAYS
 from iplos.cases.exceptions import CommandRefused
+from iplos.cases.granted import grant
 from iplos.cases.population import describe, in_words
 from iplos.cases.state import Case, replay
 
@@ -48,7 +49,8 @@ def letter(
     cat = catalogue or default_catalogue()
     decision = _latest_decision(events)
     c = state.content
-    granted = [d for d in state.variable_decisions.values() if d.outcome != "denied"]
+    given = grant(state, cat)
+    granted = list(given.variables)
     denied = [d for d in state.variable_decisions.values() if d.outcome == "denied"]
     justification = {(v.register, v.name): v.justification for v in c.variables}
     appeal_until = date.fromordinal(decision.at.date().toordinal() + APPEAL_DAYS)
@@ -66,7 +68,12 @@ def letter(
             {**to_json(d), "justification": justification.get((d.register, d.name), "")} for d in granted
         ],
         "denied_variables": [to_json(d) for d in denied],
-        "aarganger": sorted(c.aarganger),
+        "aarganger": list(given.years),
+        "withheld_aarganger": [{"aargang": y, "register": r} for y, r in given.withheld_years],
+        "withheld_variables": [
+            {"register": d.register, "name": d.name, "denied_register": r}
+            for d, r in given.withheld_variables
+        ],
         "population": {
             "criteria": to_json(c.population),
             "nb": describe(c.population, "nb", cat),
@@ -131,6 +138,17 @@ def _markdown(d: dict[str, Any]) -> str:
             "| register | variabel | begrunnelse |",
             "|---|---|---|",
             *[f"| {v['register']} | {v['name']} | {v['reason']} |" for v in d["denied_variables"]],
+            "",
+        ]
+    if d["withheld_aarganger"] or d["withheld_variables"]:
+        out += [
+            "## Ikke utlevert fordi registeret er avslått",
+            "",
+            *[f"- Årgang {w['aargang']}: {w['register']} er ikke godkjent." for w in d["withheld_aarganger"]],
+            *[
+                f"- Variabel {w['register']}.{w['name']}: {w['denied_register']} er ikke godkjent."
+                for w in d["withheld_variables"]
+            ],
             "",
         ]
     out += [

@@ -183,6 +183,10 @@ def _check_variables(content: Application, catalogue: CatalogueView, problems: l
                         value=v.name,
                     )
                 )
+            try:
+                catalogue.deliverable_levels(v.name, reg)
+            except IplosError as exc:
+                problems.append(Problem(exc.message, column=f"{col}.name", value=v.name, rule="deliverable"))
             spans = catalogue.register_years()
             lo, hi = spans.get(reg, (info.first_year, info.last_year))
             missing = [
@@ -287,32 +291,67 @@ def validate_plan(plan: Mapping[str, Any]) -> list[Problem]:
 def plan_below_required(
     plan: Mapping[str, Any], decisions: Iterable[VariableDecision], catalogue: CatalogueView
 ) -> list[Problem]:
-    """Variables the plan leaves finer than the coarsening the decision requires (a lower bound).
+    """Plan levels a delivery cannot apply, and variables left finer than the decision requires.
 
-    A plan level is compared with the required level within the hierarchy that has both: by
-    position when given by name, by number when given as a level number.
+    Levels are the deliverable levels of the catalogue (`iplos.catalog.deliverable`), the same
+    names a decision and the letter use; a level may also be given by number (0 = as recorded).
     """
     problems: list[Problem] = []
     levels = plan.get("levels")
     if not isinstance(levels, Mapping):
         return problems
     for d in decisions:
-        if d.outcome != "coarsened" or d.level is None or d.name not in levels:
+        if d.outcome == "denied" or d.name not in levels:
             continue
         given = levels[d.name]
-        for names in catalogue.hierarchy_levels(d.name):
-            if d.level not in names:
-                continue
-            required = names.index(d.level)
-            position = given if isinstance(given, int) else names.index(given) if given in names else None
-            if position is not None and position < required:
+        try:
+            names = catalogue.deliverable_levels(d.name, d.register)
+        except IplosError:
+            continue
+        column = f"plan.levels.{d.name}"
+        if not names:
+            if given not in (0, None):
                 problems.append(
                     Problem(
-                        f"finer than the decision allows: {d.name} must be at least at level {d.level!r}",
-                        column=f"plan.levels.{d.name}",
+                        f"{d.name} is delivered as it is: it has no levels",
+                        column=column,
                         value=str(given),
-                        rule="required_coarsening",
+                        rule="deliverable_level",
                     )
                 )
-            break
+            continue
+        if isinstance(given, int):
+            position: int | None = given if 0 <= given < len(names) else None
+        else:
+            position = names.index(given) if given in names else None
+        if position is None:
+            problems.append(
+                Problem(
+                    f"not a level {d.name} can be delivered at; levels: {', '.join(names)}",
+                    column=column,
+                    value=str(given),
+                    rule="deliverable_level",
+                )
+            )
+            continue
+        if d.outcome == "coarsened" and d.level in names and position < names.index(d.level):
+            problems.append(
+                Problem(
+                    f"finer than the decision allows: {d.name} must be at least at level {d.level!r}",
+                    column=column,
+                    value=str(given),
+                    rule="required_coarsening",
+                )
+            )
     return problems
+
+
+def level_options(content: Application, catalogue: CatalogueView) -> dict[str, tuple[str, ...]]:
+    """'register.name' -> the levels a reviewer may require for each requested variable (may be empty)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for v in content.variables:
+        try:
+            out[f"{v.register}.{v.name}"] = catalogue.deliverable_levels(v.name, v.register)[1:]
+        except IplosError:
+            out[f"{v.register}.{v.name}"] = ()
+    return out

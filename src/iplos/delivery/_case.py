@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from iplos.cases import Case
+from iplos.cases import Case, default_catalogue, grant
 from iplos.cases.population import Population as CasePopulation
 from iplos.cases.population import (
     RegionCriterion,
@@ -20,7 +20,7 @@ from iplos.cases.population import (
     codes_in_range,
     in_words,
 )
-from iplos.catalog import Hierarchy, catalog, hierarchies_for, regions
+from iplos.catalog import Hierarchy, catalog, deliverable, regions
 from iplos.delivery._hierarchies import build_hierarchy, catalog_variable, institution_services
 from iplos.delivery._plan import QuasiIdentifier
 from iplos.errors import IplosError
@@ -108,26 +108,31 @@ def _reference(register: str, name: str) -> VariableRef:
 
 
 def granted_variables(case: Case) -> list[tuple[str, str]]:
-    """(register, name) of every requested variable the reviewer did not deny."""
-    out: list[tuple[str, str]] = []
-    for v in case.content.variables:
-        decision = case.variable_decisions.get(f"{v.register}.{v.name}")
-        if decision is not None and decision.outcome == "denied":
-            continue
-        out.append((v.register, v.name))
-    return out
+    """(register, name) of every variable the case grants: not denied, and its register approved."""
+    return [(d.register, d.name) for d in grant(case, default_catalogue()).variables]
+
+
+def granted_years(case: Case) -> tuple[int, ...]:
+    """The årganger the case grants: those whose register (IPLOS to 2017, KPR after) is approved."""
+    return grant(case, default_catalogue()).years
 
 
 def linkage_request(case: Case) -> LinkageRequest:
     """The linkage an approved case asks for."""
     if case.outcome not in ("approved", "partly_approved"):
         raise IplosError(f"case {case.case_id} is not approved (status {case.status})")
-    variables = [_reference(r, n) for r, n in granted_variables(case)]
+    given = grant(case, default_catalogue())
+    if not given.years:
+        raise IplosError(
+            f"case {case.case_id} grants no årgang: the registers holding "
+            f"{', '.join(str(y) for y, _ in given.withheld_years)} are not approved"
+        )
+    variables = [_reference(d.register, d.name) for d in given.variables]
     return LinkageRequest(
         case_id=case.case_id,
-        years=tuple(case.content.aarganger),
+        years=given.years,
         variables=tuple(variables),
-        population=population_filter(case.content.population, case.content.aarganger),
+        population=population_filter(case.content.population, given.years),
         approvals=frozenset(case.approved_registers()),
     )
 
@@ -184,15 +189,15 @@ def anonymisation_setup(
             continue
         if role != "quasi_identifier":
             continue
-        lookup = "alder" if out.name == "alder" else out.source.column
-        names = hierarchies_for(lookup)
-        if not names:
+        # The catalogue's deliverable hierarchy: the one whose levels the decision and letter name.
+        hierarchy = deliverable(out.source.column, out.source.register).hierarchy
+        if hierarchy is None:
             raise IplosError(f"no hierarchy for the quasi-identifier {out.name!r}")
-        q = QuasiIdentifier(out.name, names[0])
+        q = QuasiIdentifier(out.name, hierarchy)
         h = build_hierarchy(q, years)
         level = required.get(out.source.column)
         min_level = _level_number(h, level, out.name) if level is not None else 0
-        q = QuasiIdentifier(out.name, names[0], min_level)
+        q = QuasiIdentifier(out.name, hierarchy, min_level)
         qis.append(q)
         hierarchies[out.name] = h
     return Anonymisation(tuple(qis), hierarchies, tuple(sensitive))
