@@ -204,14 +204,14 @@ class ConfirmDeletion(Command):
 
 @dataclass(frozen=True)
 class Close(Command):
-    """Close a finished, rejected or abandoned case."""
+    """Close a case from any status but a final one (finished, rejected, abandoned, stuck), with the reason."""
 
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class Withdraw(Command):
-    """The applicant withdraws the application."""
+    """The applicant withdraws the application, from any status before the delivery."""
 
     reason: str = ""
 

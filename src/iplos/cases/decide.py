@@ -472,7 +472,9 @@ def _deletion(
 def _close(
     c: cmd.Close, case: Case, actor: Actor, now: datetime, ctx: Context, meta: dict[str, Any]
 ) -> Result:
-    return [ev.Closed(reason=c.reason, **meta)]
+    if not c.reason.strip():
+        return Rejected("closing a case needs the reason (it goes on the record)")
+    return [ev.Closed(reason=c.reason.strip(), **meta)]
 
 
 def _withdraw(
