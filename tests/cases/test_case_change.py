@@ -12,7 +12,9 @@ def test_change_application_keeps_unchanged_decisions(memory_service: CaseServic
     s = memory_service
     base = drive(s, "approved", cast)
     change = s.create_draft(cast.applicant, kind="change", base_case_id=base.case_id)
-    new = VariableRequest("individuell_plan", "needed to see whether a care plan changes survival", "iplos")
+    new = VariableRequest(
+        "individuell_plan", "needed to see whether a care plan changes survival", "iplos", "forskning"
+    )
     content = replace(
         change.content,
         variables=(

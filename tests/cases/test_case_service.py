@@ -115,7 +115,9 @@ def test_change_application_with_diff(service: CaseService, cast: Cast, stranger
     change = service.create_draft(cast.applicant, kind="change", base_case_id=base.case_id)
     assert change.base_content is not None
     assert "hukommelse" not in [v.name for v in change.content.variables]  # only what was approved
-    new_var = VariableRequest("sivilstand", "marital status affects need for home care services", "ssb")
+    new_var = VariableRequest(
+        "sivilstand", "marital status affects need for home care services", "ssb", "forskning"
+    )
     with pytest.raises(CommandRefused) as refused:
         service.submit(change.case_id, cast.applicant)
     assert "changes nothing" in str(refused.value)

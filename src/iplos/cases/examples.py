@@ -34,16 +34,16 @@ def example_application(today: date, members: tuple[str, ...] = ()) -> Applicati
     """A complete, valid application made relative to `today` (project and deletion dates ahead)."""
     why = "needed to describe {} among home-dwelling recipients 80+ and their use of services"
     variables = [
-        VariableRequest("fodselsaar", why.format("age"), "iplos"),
-        VariableRequest("kjonn", why.format("sex differences"), "iplos"),
-        VariableRequest("kommune", why.format("regional variation"), "iplos"),
-        VariableRequest("husstand", why.format("living alone"), "iplos"),
-        VariableRequest("tjeneste", why.format("the services received"), "iplos"),
-        VariableRequest("timer_per_uke", why.format("the volume of home care"), "iplos"),
-        VariableRequest("personlig_hygiene", why.format("functional level"), "iplos"),
-        VariableRequest("hukommelse", why.format("cognitive function"), "iplos"),
-        VariableRequest("dodsdato", why.format("survival after first service"), "dar"),
-        VariableRequest("underliggende_dodsarsak", why.format("causes of death"), "dar"),
+        VariableRequest("fodselsaar", why.format("age"), "iplos", "forskning"),
+        VariableRequest("kjonn", why.format("sex differences"), "iplos", "forskning"),
+        VariableRequest("kommune", why.format("regional variation"), "iplos", "forskning"),
+        VariableRequest("husstand", why.format("living alone"), "iplos", "forskning"),
+        VariableRequest("tjeneste", why.format("the services received"), "iplos", "forskning"),
+        VariableRequest("timer_per_uke", why.format("the volume of home care"), "iplos", "forskning"),
+        VariableRequest("personlig_hygiene", why.format("functional level"), "iplos", "forskning"),
+        VariableRequest("hukommelse", why.format("cognitive function"), "iplos", "forskning"),
+        VariableRequest("dodsdato", why.format("survival after first service"), "dar", "forskning"),
+        VariableRequest("underliggende_dodsarsak", why.format("causes of death"), "dar", "forskning"),
     ]
     return Application(
         project=Project(

@@ -53,6 +53,7 @@ def letter(
     granted = list(given.variables)
     denied = [d for d in state.variable_decisions.values() if d.outcome == "denied"]
     justification = {(v.register, v.name): v.justification for v in c.variables}
+    purpose = {(v.register, v.name): v.purpose for v in c.variables}
     appeal_until = date.fromordinal(decision.at.date().toordinal() + APPEAL_DAYS)
     data: dict[str, Any] = {
         "case_id": state.case_id,
@@ -65,7 +66,12 @@ def letter(
         "purposes": list(c.purposes),
         "registers": [to_json(a) for a in state.register_approvals.values()],
         "granted_variables": [
-            {**to_json(d), "justification": justification.get((d.register, d.name), "")} for d in granted
+            {
+                **to_json(d),
+                "justification": justification.get((d.register, d.name), ""),
+                "purpose": purpose.get((d.register, d.name)),
+            }
+            for d in granted
         ],
         "denied_variables": [to_json(d) for d in denied],
         "aarganger": list(given.years),
@@ -123,10 +129,11 @@ def _markdown(d: dict[str, Any]) -> str:
         "",
         "## Innvilgede variabler",
         "",
-        "| register | variabel | krav til aggregering |",
-        "|---|---|---|",
+        "| register | variabel | formål (§ 1-3) | krav til aggregering |",
+        "|---|---|---|---|",
         *[
-            f"| {v['register']} | {v['name']} | {v['level'] if v['outcome'] == 'coarsened' else 'ingen'} |"
+            f"| {v['register']} | {v['name']} | {v['purpose'] or '-'} | "
+            f"{v['level'] if v['outcome'] == 'coarsened' else 'ingen'} |"
             for v in d["granted_variables"]
         ],
         "",

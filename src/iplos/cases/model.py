@@ -118,15 +118,18 @@ class LegalBasis:
 
 @dataclass(frozen=True)
 class VariableRequest:
-    """One variable asked for, with why it is relevant and necessary for the purpose.
+    """One variable asked for, with why it is relevant and necessary for the purpose it serves.
 
     `register` names the register whose catalogue holds the variable; 'iplos' stands for the IPLOS
     tables, which KPR continues from 2017 (the case asks both registers when the years span them).
+    `purpose` is the purpose of IPLOS-forskriften § 1-3 (one of the application's) the variable
+    serves; the justification explains why the variable is necessary for it.
     """
 
     name: str
     justification: str = ""
     register: Register = "iplos"
+    purpose: Purpose | None = None
 
 
 @dataclass(frozen=True)

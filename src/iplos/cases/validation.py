@@ -21,6 +21,10 @@ LINKABLE: tuple[Register, ...] = ("dar", "npr", "ssb")
 """Registers an applicant may ask to link with."""
 MIN_JUSTIFICATION = 10
 """Fewest characters a variable's justification may have (a word or two explains nothing)."""
+JUSTIFICATION_RULE = (
+    "IPLOS-forskriften § 1-3 and helseregisterloven § 19 allow only variables that are relevant and "
+    "necessary for the purpose: say, in at least {n} characters, why this variable is needed for {purpose}"
+)
 NOT_REQUESTABLE_ROLES = ("direct_identifier", "linkage_key")
 
 
@@ -152,12 +156,34 @@ def _check_variables(content: Application, catalogue: CatalogueView, problems: l
             problems.append(Problem("variable requested twice", column=f"{col}.name", value=v.name))
         seen.add((v.register, v.name))
         if len(v.justification.strip()) < MIN_JUSTIFICATION:
+            purpose = f"the purpose {v.purpose!r}" if v.purpose else "the purpose it serves"
             problems.append(
                 Problem(
-                    "justify why the variable is relevant and necessary for the purpose",
+                    JUSTIFICATION_RULE.format(n=MIN_JUSTIFICATION, purpose=purpose)
+                    + f" (given: {len(v.justification.strip())})",
                     column=f"{col}.justification",
                     value=v.name,
                     rule="justification",
+                )
+            )
+        if v.purpose is None:
+            problems.append(
+                Problem(
+                    "name the purpose (IPLOS-forskriften § 1-3) this variable serves; the application's "
+                    f"purposes: {', '.join(content.purposes) or '(none given)'}",
+                    column=f"{col}.purpose",
+                    value=v.name,
+                    rule="purpose",
+                )
+            )
+        elif v.purpose not in content.purposes:
+            problems.append(
+                Problem(
+                    f"purpose {v.purpose!r} is not one of the application's purposes "
+                    f"({', '.join(content.purposes) or 'none given'})",
+                    column=f"{col}.purpose",
+                    value=v.name,
+                    rule="purpose",
                 )
             )
         registers = (part or [v.register]) if v.register in IPLOS_PART else [v.register]
