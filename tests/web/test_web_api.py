@@ -82,7 +82,7 @@ def test_happy_path(api: Api) -> None:
     letter = api.get("kari", f"/api/cases/{cid}/letter", format="markdown")
     assert (
         letter.headers["content-type"].startswith("text/markdown")
-        and "| iplos | kommune | fylke |" in letter.text
+        and "| iplos | kommune | forskning | fylke |" in letter.text
     )
     due = (api.clock() + timedelta(days=45)).date().isoformat()
     offer = api.command(
