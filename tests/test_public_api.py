@@ -72,6 +72,8 @@ PUBLIC_API: dict[str, list[str]] = {
         "Statistics",
         "Status",
         "StoredEvent",
+        "TableDimension",
+        "TableRequest",
         "User",
         "UserStore",
         "VariableDecision",

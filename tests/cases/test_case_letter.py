@@ -29,7 +29,12 @@ def test_letter_from_events(home_service: CaseService) -> None:
     assert d["denied_variables"][0]["reason"]
     assert {r["register"] for r in d["registers"]} == {"iplos", "dar"}
     assert d["deletion_date"] == case.content.deletion_date.isoformat()  # type: ignore[union-attr]
-    for text in ("| iplos | kommune | forskning | fylke |", "Klagerett", "forvaltningsloven", "slettes senest"):
+    for text in (
+        "| iplos | kommune | forskning | fylke |",
+        "Klagerett",
+        "forvaltningsloven",
+        "slettes senest",
+    ):
         assert text in letter.markdown
 
 

@@ -11,7 +11,7 @@ import linkage_fixtures as registers
 import pandas as pd
 import pytest
 
-from iplos.cases import AgeRange, CaseService, Population
+from iplos.cases import AgeRange, CaseService, Population, TableDimension, TableRequest
 from iplos.cases.examples import Cast, drive, example_application
 from iplos.config import Settings
 from iplos.delivery._anonymise import evaluate, from_case_plan
@@ -132,7 +132,12 @@ def test_delivery_needs_an_agreed_plan(world: Any) -> None:
 
 def test_tables_case_gets_protected_tables(world: Any) -> None:
     settings, small, service, cast, _ = world
-    content = dataclasses.replace(example_application(service.now().date()), aarganger=YEARS, output="tables")
+    content = dataclasses.replace(
+        example_application(service.now().date()),
+        aarganger=YEARS,
+        output="tables",
+        tables=(TableRequest("persons", (TableDimension("kommune", level="fylke"),)),),
+    )
     case = drive(service, "accepted", cast, application=content)
     processor = Processor(settings, service, cast.processor)
     processor.next_step(case.case_id)

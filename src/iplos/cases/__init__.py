@@ -51,6 +51,7 @@ from iplos.cases.service import CaseService, CaseSummary
 from iplos.cases.state import Case, evolve, replay
 from iplos.cases.statistics import Statistics, statistics
 from iplos.cases.store import StoredEvent
+from iplos.cases.table_request import TableDimension, TableRequest
 from iplos.cases.user_store import User, UserStore
 from iplos.cases.validation import ANONYMISATION_PLAN_SCHEMA, involved_registers, validate_application
 
@@ -100,6 +101,8 @@ __all__ = [
     "Statistics",
     "Status",
     "StoredEvent",
+    "TableDimension",
+    "TableRequest",
     "User",
     "UserStore",
     "VariableDecision",

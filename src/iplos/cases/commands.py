@@ -64,9 +64,13 @@ class StartReview(Command):
 
 @dataclass(frozen=True)
 class ReturnToApplicant(Command):
-    """Send the case back for changes; the legal clock stops until it is resubmitted."""
+    """Send the case back for changes; the legal clock stops until it is resubmitted.
+
+    `require_dpia` asks for a DPIA that an application for anonymous tables would not need.
+    """
 
     comments: tuple[str, ...]
+    require_dpia: bool = False
 
 
 @dataclass(frozen=True)

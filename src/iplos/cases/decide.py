@@ -176,7 +176,9 @@ def _edit(
 
 
 def _validate(case: Case, now: datetime, ctx: Context) -> Rejected | None:
-    problems = validate_application(case.content, case.kind, ctx.catalogue, now.date(), case.base_content)
+    problems = validate_application(
+        case.content, case.kind, ctx.catalogue, now.date(), case.base_content, case.dpia_required
+    )
     if problems:
         return Rejected(f"the application has {len(problems)} problem(s) to fix", "invalid", tuple(problems))
     return None
@@ -248,7 +250,7 @@ def _return(
     comments = tuple(x.strip() for x in c.comments if x.strip())
     if not comments:
         return Rejected("say what the applicant must change (comments are empty)")
-    return [ev.ReturnedToApplicant(comments=comments, **meta)]
+    return [ev.ReturnedToApplicant(comments=comments, require_dpia=c.require_dpia, **meta)]
 
 
 def _decide_variable(

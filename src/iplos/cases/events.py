@@ -96,6 +96,7 @@ class ReviewStarted(Event):
 @dataclass(frozen=True, kw_only=True)
 class ReturnedToApplicant(Event):
     comments: tuple[str, ...]
+    require_dpia: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from iplos.cases.exceptions import CommandRefused
 from iplos.cases.granted import grant
 from iplos.cases.population import describe, in_words
 from iplos.cases.state import Case, replay
+from iplos.cases.table_request import table_in_words
 
 _OUTCOME_NB = {"approved": "Innvilget", "partly_approved": "Delvis innvilget", "rejected": "Avslått"}
 _KIND_NB = {"new": "Ny søknad", "change": "Endringssøknad", "new_period": "Søknad om data for ny periode"}
@@ -88,6 +89,9 @@ def letter(
             "in_words_en": in_words(c.population, "en", cat),
         },
         "output": c.output,
+        "tables": [
+            {**to_json(t), "nb": table_in_words(t, "nb"), "en": table_in_words(t, "en")} for t in c.tables
+        ],
         "reasons": list(decision.reasons),
         "conditions": list(decision.conditions),
         "deletion_date": c.deletion_date.isoformat() if c.deletion_date else None,
@@ -171,6 +175,7 @@ def _markdown(d: dict[str, Any]) -> str:
             else []
         ),
         f"- Utlevering som {'mikrodata' if d['output'] == 'microdata' else 'aggregerte tabeller'}.",
+        *[f"  - Tabell {t['nb']}" for t in d["tables"]],
         f"- Dataene skal slettes senest {d['deletion_date']}, og sletting skal bekreftes.",
         "",
         "## Klagerett",

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, Literal
 
 from iplos.cases.population import Population
+from iplos.cases.table_request import TableRequest
 
 Role = Literal["applicant", "reviewer", "processor", "administrator"]
 ROLES: tuple[Role, ...] = ("applicant", "reviewer", "processor", "administrator")
@@ -154,6 +155,8 @@ class Application:
     """Who the extract covers, as criteria on catalogue variables (`iplos.cases.population`)."""
     linkages: tuple[LinkageRequest, ...] = ()
     output: Output = "microdata"
+    tables: tuple[TableRequest, ...] = ()
+    """With output 'tables': the tables wanted (`iplos.cases.table_request`)."""
     recipients: tuple[str, ...] = ()
     storage_security: str = ""
     deletion_date: date | None = None

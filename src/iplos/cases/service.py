@@ -195,11 +195,14 @@ class CaseService:
         actor: Actor,
         comments: Sequence[str] | str,
         *,
+        require_dpia: bool = False,
         expected_version: int | None = None,
     ) -> Case:
-        """Return for changes; the clock stops."""
+        """Return for changes; the clock stops (`require_dpia`: a tables-only application needs a DPIA)."""
         items = (comments,) if isinstance(comments, str) else tuple(comments)
-        return self.execute(case_id, cmd.ReturnToApplicant(items), actor, expected_version=expected_version)
+        return self.execute(
+            case_id, cmd.ReturnToApplicant(items, require_dpia), actor, expected_version=expected_version
+        )
 
     def resubmit(
         self, case_id: str, actor: Actor, response: str = "", *, expected_version: int | None = None

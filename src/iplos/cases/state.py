@@ -42,6 +42,8 @@ class Case:
     """A change or new-period application's base decisions (see `carried_decisions`)."""
     base_registers: tuple[RegisterApproval, ...] = ()
     returned_content: Application | None = None
+    dpia_required: bool = False
+    """The reviewer asked for a DPIA (an application for anonymous tables alone needs none)."""
     """The content as it was when last returned to the applicant (to show what the resubmission changed)."""
     created_at: datetime | None = None
     submitted_at: datetime | None = None
@@ -147,6 +149,7 @@ def evolve(case: Case, event: ev.Event) -> Case:
                 status="returned",
                 returns=(*case.returns, event.comments),
                 returned_content=case.content,
+                dpia_required=case.dpia_required or event.require_dpia,
             )
         case ev.Resubmitted():
             return replace(case, version=n, status="under_review")

@@ -13,6 +13,7 @@ from typing import Any
 from iplos.cases._catalogue import CatalogueView, registers_for_years
 from iplos.cases.model import Application, Kind, Register, VariableDecision
 from iplos.cases.population import validate_population
+from iplos.cases.table_request import validate_tables
 from iplos.errors import IplosError, Problem
 
 IPLOS_PART: tuple[Register, ...] = ("iplos", "kpr")
@@ -57,8 +58,13 @@ def validate_application(
     catalogue: CatalogueView,
     today: date,
     base_content: Application | None = None,
+    dpia_required: bool = False,
 ) -> list[Problem]:
-    """Every problem that stops this application from being submitted (empty list: it may go)."""
+    """Every problem that stops this application from being submitted (empty list: it may go).
+
+    A DPIA is required unless the application asks only for tables of anonymous aggregates and the
+    reviewer has not asked for one (`dpia_required`).
+    """
     problems: list[Problem] = []
     p, lb = content.project, content.legal_basis
     _required(p.title, "project.title", "project title", problems)
@@ -76,7 +82,11 @@ def validate_application(
         _required(
             lb.rek_reference, "legal_basis.rek_reference", "REK approval reference (research)", problems
         )
-    _required(lb.dpia, "legal_basis.dpia", "data protection impact assessment (DPIA)", problems)
+    if content.output != "tables" or dpia_required:
+        what = "data protection impact assessment (DPIA)"
+        if content.output == "tables":
+            what += ", asked for by the reviewer"
+        _required(lb.dpia, "legal_basis.dpia", what, problems)
     _required(lb.gdpr_article6, "legal_basis.gdpr_article6", "GDPR article 6 basis", problems)
     _required(lb.gdpr_article9, "legal_basis.gdpr_article9", "GDPR article 9 basis (health data)", problems)
     _required(content.purposes, "purposes", "purpose (IPLOS-forskriften § 1-3)", problems)
@@ -89,7 +99,22 @@ def validate_application(
     if len(set(content.purposes)) != len(content.purposes):
         problems.append(Problem("a purpose is listed twice", column="purposes"))
     _check_years(content, catalogue, problems)
-    _check_variables(content, catalogue, problems)
+    linked = [link.register for link in content.linkages]
+    if content.output == "tables":
+        _required(content.tables, "tables", "the tables wanted (output 'tables')", problems)
+        problems.extend(validate_tables(content.tables, catalogue, content.aarganger, linked))
+        if content.variables:
+            _check_variables(content, catalogue, problems)
+    else:
+        if content.tables:
+            problems.append(
+                Problem(
+                    "tables are asked with output 'tables', not 'microdata'",
+                    column="output",
+                    value=content.output,
+                )
+            )
+        _check_variables(content, catalogue, problems)
     _check_linkages(content, problems)
     problems.extend(
         validate_population(
