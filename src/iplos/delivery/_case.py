@@ -112,6 +112,11 @@ def granted_variables(case: Case) -> list[tuple[str, str]]:
     return [(d.register, d.name) for d in grant(case, default_catalogue()).variables]
 
 
+def given_registers(case: Case) -> frozenset[str]:
+    """The registers with a recorded approval."""
+    return frozenset(case.approved_registers())
+
+
 def granted_years(case: Case) -> tuple[int, ...]:
     """The årganger the case grants: those whose register (IPLOS to 2017, KPR after) is approved."""
     return grant(case, default_catalogue()).years
@@ -128,6 +133,14 @@ def linkage_request(case: Case) -> LinkageRequest:
             f"{', '.join(str(y) for y, _ in given.withheld_years)} are not approved"
         )
     variables = [_reference(d.register, d.name) for d in given.variables]
+    # A case for tables links what its tables need: every dimension and measure (once each).
+    for t in case.content.tables:
+        wanted = [(d.register, d.variable) for d in t.dimensions]
+        wanted += [(t.measure_register, t.measure)] if t.measure else []
+        for register, name in wanted:
+            ref = _reference(register, name)
+            if ref not in variables and (register in ("iplos", "kpr") or register in given_registers(case)):
+                variables.append(ref)
     return LinkageRequest(
         case_id=case.case_id,
         years=given.years,
