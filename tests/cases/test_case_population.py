@@ -105,3 +105,8 @@ def test_letter_states_the_population_in_words(memory_service: CaseService, cast
     letter = memory_service.letter(case.case_id)
     assert "  - mottok tjeneste 15 (Helsetjenester i hjemmet) i årgangen" in letter.markdown
     assert letter.data["population"]["en"][0] == "aged 67 or older at the end of the årgang"
+
+
+def test_everyone_is_said_in_words() -> None:
+    assert describe(Population(everyone=True), "nb") == ["alle personer i årgangene"]
+    assert "combined" in _problems(Population(everyone=True, sex=(1,)))["population.everyone"]

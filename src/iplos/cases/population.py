@@ -140,7 +140,7 @@ def describe(pop: Population, language: Language = "nb", catalogue: CatalogueVie
     """The criteria in words, one phrase each (labels from `catalogue` when given)."""
     nb = language == "nb"
     out: list[str] = []
-    if pop.everyone and not pop.has_criteria:
+    if pop.everyone:
         out.append("alle personer i årgangene" if nb else "every person in the årganger")
     if pop.age is not None:
         a = pop.age
