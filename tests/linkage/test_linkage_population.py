@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from linkage_fixtures import SmallRegisters
@@ -93,3 +94,24 @@ def test_condition_register_needs_its_approval(small_session: SmallRegisters) ->
 def test_unknown_condition_is_refused() -> None:
     with pytest.raises(IplosError, match=r"no record condition on npr\.helseforetak"):
         RecordFilter("npr", "helseforetak", (("1", "2"),))
+
+
+@pytest.mark.spark
+def test_spark_applies_the_same_population(small_session: SmallRegisters, spark_session: Any) -> None:
+    small = small_session
+    pop = Population(
+        min_age=75,
+        sex=frozenset({2}),
+        services=(ServiceFilter(frozenset({15}), min_hours=3),),
+        kommuner={y: frozenset({"0301", "1201"}) for y in small.years},
+        functional_assessment=True,
+        records=(RecordFilter("dar", "underliggende_dodsarsak", (("I20", "I25"), ("C34", "C34"))),),
+    )
+    request = LinkageRequest.build("C-spark", small.years, VARIABLES, pop, approvals=("iplos", "dar"))
+    seed = b"s" * 32
+    with connect(small.settings, backend="duckdb") as engine:
+        duck = link(engine, small.keys, request, seed=seed)
+    spark = link(
+        connect(small.settings, backend="spark", spark_session=spark_session), small.keys, request, seed=seed
+    )
+    assert duck.table.num_rows > 0 and spark.table.equals(duck.table)
