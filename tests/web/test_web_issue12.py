@@ -301,3 +301,36 @@ def test_tables_for_a_municipality(api: Api, synth: Settings) -> None:
     # Bergen was 1201 until 2019 and 4601 from 2020: these årganger hold it as 1201.
     assert set(extract.table.column("kommune").to_pylist()) == {"1201"}
     assert {"alder", "kjonn"} <= set(extract.table.column_names)
+
+
+def test_stroke_cohort_tables_keyed_by_lopenr(synth: Settings) -> None:
+    """The linkage side of the multi-table extract: NPR episodes and spells join the person-years."""
+    from iplos.linkage import LinkageRequest, Population, RecordFilter, link_tables
+
+    pop = Population(records=(RecordFilter("npr", "hoveddiagnose", (("I60", "I69"),)),))
+    variables = [
+        "iplos.person.fodselsaar",
+        "iplos.person.kjonn",
+        "iplos.tjeneste.tjeneste",
+        "iplos.tjeneste.startdato",
+        "iplos.tjeneste.sluttdato",
+        "npr.episode.innskrivningsdato",
+        "npr.episode.hoveddiagnose",
+    ]
+    request = LinkageRequest.build("C-stroke", [2014, 2015, 2016], variables, pop, approvals=("iplos", "npr"))
+    with connect(synth) as engine:
+        t = link_tables(engine, KeyStore.open(synth), request, seed=b"n" * 32).tables
+    assert set(t) == {"person", "person_year", "service_spells", "npr_episodes"}
+    everyone = set(t["person_year"].column("lopenr").to_pylist())
+    assert everyone and set(t["npr_episodes"].column("lopenr").to_pylist()) == everyone
+    stroke = {
+        n
+        for n, d in zip(
+            t["npr_episodes"].column("lopenr").to_pylist(),
+            t["npr_episodes"].column("hoveddiagnose").to_pylist(),
+            strict=True,
+        )
+        if "I60" <= d.upper()[:3] <= "I69"
+    }
+    assert stroke == everyone  # every person of the cohort has a stroke episode in the period
+    assert set(t["service_spells"].column("lopenr").to_pylist()) <= everyone

@@ -45,10 +45,11 @@ def _base_part(
     request: LinkageRequest,
     register: str,
     outputs: tuple[OutputColumn, ...],
-) -> tuple[ir.Table, ir.Table]:
+) -> tuple[ir.Table, ir.Table, ir.Table]:
     """The population rows of one base register with their IPLOS columns, keyed on `person`.
 
-    Returns the keyed rows and a small count query (population and matched persons per årgang).
+    Returns the keyed rows, a small count query (population and matched persons per årgang) and the
+    population's (`pseudonym`, `aargang`) in this register's pseudonyms.
     """
     years = [y for y in request.years if base_register(y) == register]
     mine = [o for o in outputs if o.source.register == "iplos"]
@@ -77,7 +78,7 @@ def _base_part(
     counts = seen.group_by("aargang").aggregate(
         n=seen.count(), matched=seen._known.notnull().cast("int64").sum()
     )
-    return keyed_rows, counts
+    return keyed_rows, counts, keys
 
 
 def _record_hits(
@@ -170,7 +171,7 @@ def link(
         parts = []
         counts: list[LinkageCount] = []
         for register in request.base_registers:
-            rows, count_query = _base_part(engine, mapping, request, register, outputs)
+            rows, count_query, _ = _base_part(engine, mapping, request, register, outputs)
             parts.append(rows)
             found = _counts(engine, count_query)
             counts += [LinkageCount(register, y, n, matched) for y, (n, matched) in sorted(found.items())]
