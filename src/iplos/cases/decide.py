@@ -16,6 +16,7 @@ from typing import Any, Literal
 from iplos.cases import commands as cmd
 from iplos.cases import events as ev
 from iplos.cases._catalogue import CatalogueView, coarser_levels, default_catalogue
+from iplos.cases.carry import carried_decisions
 from iplos.cases.invoice import compute_invoice
 from iplos.cases.model import Application, Role
 from iplos.cases.permissions import APPLICANT_ROLES, CREATE_ROLES, allowed, commands_of, statuses_allowing
@@ -199,49 +200,7 @@ def _resubmit(
 def _start(
     c: cmd.StartReview, case: Case, actor: Actor, now: datetime, ctx: Context, meta: dict[str, Any]
 ) -> Result:
-    return [ev.ReviewStarted(**meta), *_carried(case, ctx, meta)]
-
-
-def _carried(case: Case, ctx: Context, meta: dict[str, Any]) -> list[ev.Event]:
-    """A change or new-period application keeps the base decisions on what it does not change.
-
-    A variable keeps its decision when its request (name, register, justification) and the
-    purposes are as approved; a register keeps its approval when the årganger, legal basis,
-    purposes and population are as approved and the register is still involved. Everything else
-    waits for the reviewer, who may also re-decide a carried decision.
-    """
-    base = case.base_content
-    if base is None:
-        return []
-    why = f"unchanged since case {case.base_case_id}: decision carried over"
-    out: list[ev.Event] = []
-    if case.content.purposes == base.purposes:
-        asked = {(v.register, v.name): v for v in case.content.variables}
-        approved = {(v.register, v.name): v for v in base.variables}
-        for d in case.base_decisions:
-            key = (d.register, d.name)
-            if key in asked and asked[key] == approved.get(key):
-                out.append(
-                    ev.VariableDecided(
-                        register=d.register, name=d.name, outcome=d.outcome, level=d.level, reason=why, **meta
-                    )
-                )
-    c, b = case.content, base
-    if (c.aarganger, c.legal_basis, c.purposes, c.population) == (
-        b.aarganger,
-        b.legal_basis,
-        b.purposes,
-        b.population,
-    ):
-        involved = involved_registers(c, ctx.catalogue)
-        for a in case.base_registers:
-            if a.register in involved:
-                out.append(
-                    ev.RegisterDecided(
-                        register=a.register, outcome=a.outcome, reference=a.reference, reason=why, **meta
-                    )
-                )
-    return out
+    return [ev.ReviewStarted(**meta), *carried_decisions(case, ctx.catalogue, meta)]
 
 
 def _return(
