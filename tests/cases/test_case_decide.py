@@ -18,6 +18,7 @@ from iplos.cases import (
     Actor,
     Case,
     Context,
+    Population,
     RateCard,
     Rejected,
 )
@@ -138,7 +139,7 @@ def test_submit_lists_every_problem_at_once() -> None:
         0,
         case_id=CID,
         kind="new",
-        content=replace(APP, variables=(), population="", recipients=()),
+        content=replace(APP, variables=(), population=Population(), recipients=()),
     )
     result = when([empty], cmd.Submit(), APPLICANT, 1)
     assert isinstance(result, Rejected) and result.kind == "invalid"

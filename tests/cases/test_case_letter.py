@@ -29,7 +29,12 @@ def test_letter_from_events(home_service: CaseService) -> None:
     assert d["denied_variables"][0]["reason"]
     assert {r["register"] for r in d["registers"]} == {"iplos", "dar"}
     assert d["deletion_date"] == case.content.deletion_date.isoformat()  # type: ignore[union-attr]
-    for text in ("| iplos | kommune | fylke |", "Klagerett", "forvaltningsloven", "slettes senest"):
+    for text in (
+        "| iplos | kommune | forskning | fylke |",
+        "Klagerett",
+        "forvaltningsloven",
+        "slettes senest",
+    ):
         assert text in letter.markdown
 
 
@@ -74,3 +79,21 @@ def test_cli(home_service: CaseService, tmp_path: Path, monkeypatch: pytest.Monk
         )
     broken = runner.invoke(app, ["case", "verify"])
     assert broken.exit_code != 0 and "altered" in str(broken.exception)
+
+
+def test_case_list_shows_whole_ids_in_80_columns(home_service: CaseService) -> None:
+    ids = [
+        drive(home_service, status).case_id for status in ("anonymisation_agreed", "partly_approved", "draft")
+    ]
+    from iplos.cli import _app
+
+    wide, _app.console.width = _app.console.width, 80  # an 80-column terminal
+    try:
+        result = CliRunner().invoke(app, ["case", "list"])
+    finally:
+        _app.console.width = wide
+    assert result.exit_code == 0, result.output
+    assert all(len(line) <= 80 for line in result.output.splitlines()), result.output
+    for case_id in ids:
+        assert case_id in result.output, result.output
+    assert "anonymisation_agreed" in result.output

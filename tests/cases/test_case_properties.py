@@ -44,7 +44,15 @@ CTX = Context(RateCard.default(), default_catalogue(), new_case_id="2026-0000pro
 
 CommandMaker = Callable[[Case], cmd.Command]
 POOL: list[tuple[Role, CommandMaker]] = [
-    ("applicant", lambda c: cmd.EditDraft(replace(c.content, population=c.content.population + "."))),
+    (
+        "applicant",
+        lambda c: cmd.EditDraft(
+            replace(
+                c.content,
+                population=replace(c.content.population, description=c.content.population.description + "."),
+            )
+        ),
+    ),
     ("applicant", lambda c: cmd.Submit()),
     ("applicant", lambda c: cmd.Resubmit("done")),
     ("applicant", lambda c: cmd.Withdraw("changed plans")),

@@ -53,7 +53,9 @@ def test_return_and_resubmit_stops_the_clock(
     clock.advance(days=20)
     assert service.clock(cid).days_used == 10 and not service.clock(cid).running
     assert service.clock(cid).paused_days == 20
-    service.edit_draft(cid, cast.applicant, population="Home-dwelling recipients aged 80+ (hjemmetjenester)")
+    service.edit_draft(
+        cid, cast.applicant, population=replace(case.content.population, description="Home-dwelling, 80+")
+    )
     service.resubmit(cid, member, "Justified in the protocol, section 3.")
     clock.advance(days=5)
     c = service.clock(cid)
@@ -113,7 +115,9 @@ def test_change_application_with_diff(service: CaseService, cast: Cast, stranger
     change = service.create_draft(cast.applicant, kind="change", base_case_id=base.case_id)
     assert change.base_content is not None
     assert "hukommelse" not in [v.name for v in change.content.variables]  # only what was approved
-    new_var = VariableRequest("sivilstand", "marital status affects need for home care services", "ssb")
+    new_var = VariableRequest(
+        "sivilstand", "marital status affects need for home care services", "ssb", "forskning"
+    )
     with pytest.raises(CommandRefused) as refused:
         service.submit(change.case_id, cast.applicant)
     assert "changes nothing" in str(refused.value)

@@ -62,7 +62,12 @@ def test_every_problem_at_once() -> None:
 
 def test_variable_missing_in_a_year() -> None:
     found = problems(
-        replace(APP, variables=(VariableRequest("vurderingsdato", "dates of the assessments made"),))
+        replace(
+            APP,
+            variables=(
+                VariableRequest("vurderingsdato", "dates of the assessments made", purpose="forskning"),
+            ),
+        )
     )
     assert found == {} or all("årgang" in m for m in found.values())
 
@@ -85,3 +90,22 @@ def test_rate_card_default() -> None:
     card = RateCard.default()
     assert card.currency == "NOK" and {"radgiver", "statistiker"} <= set(card.rates)
     assert all(900 < r.rate < 2500 for r in card.rates.values())
+
+
+def test_each_variable_names_its_purpose_and_a_short_reason_states_the_rule() -> None:
+    found = problems(
+        replace(
+            APP,
+            purposes=("forskning", "planlegging"),
+            variables=(
+                VariableRequest("kjonn", "why", purpose="planlegging"),
+                VariableRequest("husstand", "living alone predicts need of home care"),
+                VariableRequest("kommune", "regional variation in the services", purpose="styring"),
+            ),
+        )
+    )
+    assert "§ 1-3" in found["variables[0].justification"]
+    assert "is needed for the purpose 'planlegging'" in found["variables[0].justification"]
+    assert "at least 10 characters" in found["variables[0].justification"]
+    assert "forskning, planlegging" in found["variables[1].purpose"]
+    assert "'styring' is not one of the application's purposes" in found["variables[2].purpose"]

@@ -73,6 +73,7 @@ def test_public_api_is_pinned() -> None:
         "CodeGroup",
         "CodeList",
         "DType",
+        "Deliverable",
         "Hierarchy",
         "Language",
         "Register",
@@ -80,9 +81,12 @@ def test_public_api_is_pinned() -> None:
         "SearchHit",
         "Variable",
         "catalog",
+        "deliverable",
+        "deliverables",
         "hierarchies_for",
         "hierarchy_for",
         "normalise",
+        "not_deliverable",
     }
 
 

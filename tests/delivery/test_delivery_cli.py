@@ -55,3 +55,21 @@ def test_deliver_refuses_a_case_not_ready(iplos_home: Path) -> None:
     assert isinstance(result.exception, IplosError) and "submitted" in str(result.exception)
     bad = CliRunner().invoke(app, ["deliver", case_id, "--engine", "oracle"])
     assert isinstance(bad.exception, IplosError) and "duckdb or spark" in str(bad.exception)
+
+
+def test_deliver_invoice_without_hours_says_so_before_delivering(iplos_home: Path) -> None:
+    settings = Settings(home=iplos_home)
+    linkage_fixtures.write_small_registers(settings, n=300)
+    service = CaseService.from_settings(settings)
+    cast = Cast()
+    content = dataclasses.replace(example_application(service.now().date()), aarganger=(2012, 2013, 2014))
+    case_id = drive(service, "accepted", cast, application=content).case_id
+    runner = CliRunner()
+    assert runner.invoke(app, ["deliver", case_id, "--json"]).exit_code == 0
+    service.agree_anonymisation(case_id, cast.applicant)
+    result = runner.invoke(app, ["deliver", case_id, "--invoice"])
+    assert isinstance(result.exception, IplosError)
+    assert "none are recorded" in str(result.exception) and "record_hours" in str(result.exception)
+    assert service.get(case_id).status == "anonymisation_agreed"  # nothing was delivered
+    assert not list((settings.home / "deliveries").glob("*/*/extract.*"))
+    service.close()

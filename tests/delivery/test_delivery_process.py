@@ -11,7 +11,7 @@ import linkage_fixtures as registers
 import pandas as pd
 import pytest
 
-from iplos.cases import CaseService
+from iplos.cases import AgeRange, CaseService, Population, TableDimension, TableRequest
 from iplos.cases.examples import Cast, drive, example_application
 from iplos.config import Settings
 from iplos.delivery._anonymise import evaluate, from_case_plan
@@ -132,7 +132,12 @@ def test_delivery_needs_an_agreed_plan(world: Any) -> None:
 
 def test_tables_case_gets_protected_tables(world: Any) -> None:
     settings, small, service, cast, _ = world
-    content = dataclasses.replace(example_application(service.now().date()), aarganger=YEARS, output="tables")
+    content = dataclasses.replace(
+        example_application(service.now().date()),
+        aarganger=YEARS,
+        output="tables",
+        tables=(TableRequest("persons", (TableDimension("kommune", level="fylke"),)),),
+    )
     case = drive(service, "accepted", cast, application=content)
     processor = Processor(settings, service, cast.processor)
     processor.next_step(case.case_id)
@@ -163,7 +168,7 @@ def test_empty_population_is_refused_clearly(world: Any) -> None:
     content = dataclasses.replace(
         example_application(service.now().date()),
         aarganger=YEARS,
-        population="Home-dwelling recipients aged 115+ at the end of the årgang",
+        population=Population(age=AgeRange(min_age=115), home_dwelling=True),
     )
     case = drive(service, "accepted", cast, application=content)
     with pytest.raises(IplosError, match="nobody in the registers fits"):

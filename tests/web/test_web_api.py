@@ -82,7 +82,7 @@ def test_happy_path(api: Api) -> None:
     letter = api.get("kari", f"/api/cases/{cid}/letter", format="markdown")
     assert (
         letter.headers["content-type"].startswith("text/markdown")
-        and "| iplos | kommune | fylke |" in letter.text
+        and "| iplos | kommune | forskning | fylke |" in letter.text
     )
     due = (api.clock() + timedelta(days=45)).date().isoformat()
     offer = api.command(
@@ -162,7 +162,7 @@ def test_return_and_resubmit_with_the_clock_stopped(api: Api) -> None:
 
 
 def test_submit_lists_every_problem(api: Api) -> None:
-    cid = new_case(api, population="", recipients=[], deletion_date=None)
+    cid = new_case(api, population={}, recipients=[], deletion_date=None)
     response = api.post("kari", f"/api/cases/{cid}/submit")
     assert response.status_code == 422
     assert {p["column"] for p in response.json()["problems"]} == {"population", "recipients", "deletion_date"}

@@ -81,7 +81,7 @@ def body_for(name: str, case: Case, now: datetime) -> dict[str, Any] | None:
     """A well-formed body for each command (valid for the example case where the command is allowed)."""
     today = now.date().isoformat()
     content = to_json(case.content)
-    content["population"] = content["population"] + " (edited)"
+    content["population"]["description"] += " (edited)"
     bodies: dict[str, dict[str, Any] | None] = {
         "edit_draft": {"content": content},
         "submit": None,

@@ -9,6 +9,7 @@ SQLAlchemy (SQLite embedded, PostgreSQL in production) and offers one method per
 
 from __future__ import annotations
 
+from iplos.cases._catalogue import CatalogueView, default_catalogue
 from iplos.cases._codec import from_json, to_json
 from iplos.cases.chain import ChainReport
 from iplos.cases.clock import LIMIT_DAYS, Clock, clock
@@ -17,6 +18,7 @@ from iplos.cases.decide import Actor, Context, Rejected, decide
 from iplos.cases.diff import Change, diff
 from iplos.cases.events import EVENT_TYPES, Event, event_from_json, event_to_json
 from iplos.cases.exceptions import CaseNotFound, CommandRefused, ConcurrencyError, PermissionDenied
+from iplos.cases.granted import Grant, grant
 from iplos.cases.letter import Letter, letter
 from iplos.cases.model import (
     ROLES,
@@ -36,11 +38,20 @@ from iplos.cases.model import (
     VariableRequest,
 )
 from iplos.cases.permissions import PERMISSIONS
+from iplos.cases.population import (
+    AgeRange,
+    BirthYears,
+    Population,
+    RegionCriterion,
+    RegisterCondition,
+    ServiceCriterion,
+)
 from iplos.cases.ratecard import RateCard
 from iplos.cases.service import CaseService, CaseSummary
 from iplos.cases.state import Case, evolve, replay
 from iplos.cases.statistics import Statistics, statistics
 from iplos.cases.store import StoredEvent
+from iplos.cases.table_request import TableDimension, TableRequest
 from iplos.cases.user_store import User, UserStore
 from iplos.cases.validation import ANONYMISATION_PLAN_SCHEMA, involved_registers, validate_application
 
@@ -53,12 +64,15 @@ __all__ = [
     "ROLES",
     "STATUSES",
     "Actor",
+    "AgeRange",
     "AnonymisationRound",
     "Application",
+    "BirthYears",
     "Case",
     "CaseNotFound",
     "CaseService",
     "CaseSummary",
+    "CatalogueView",
     "ChainReport",
     "Change",
     "Clock",
@@ -68,31 +82,40 @@ __all__ = [
     "Context",
     "EstimateLine",
     "Event",
+    "Grant",
     "Invoice",
     "LegalBasis",
     "Letter",
     "LinkageRequest",
     "Offer",
     "PermissionDenied",
+    "Population",
     "PricedLine",
     "Project",
     "RateCard",
+    "RegionCriterion",
+    "RegisterCondition",
     "Rejected",
     "Role",
+    "ServiceCriterion",
     "Statistics",
     "Status",
     "StoredEvent",
+    "TableDimension",
+    "TableRequest",
     "User",
     "UserStore",
     "VariableDecision",
     "VariableRequest",
     "clock",
     "decide",
+    "default_catalogue",
     "diff",
     "event_from_json",
     "event_to_json",
     "evolve",
     "from_json",
+    "grant",
     "involved_registers",
     "letter",
     "replay",

@@ -83,6 +83,9 @@ def from_json(tp: Any, data: JSON, where: str = "") -> Any:
             raise IplosError(f"{where or 'value'}: expected an object, got {type(data).__name__}")
         return {str(k): from_json(vt, v, f"{where}.{k}") for k, v in data.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if isinstance(data, str) and hasattr(tp, "from_text"):
+            # A record an older version stored as free text (e.g. a population in words).
+            return tp.from_text(data)
         if not isinstance(data, dict):
             raise IplosError(f"{where or tp.__name__}: expected an object, got {type(data).__name__}")
         hints = _hints(tp)

@@ -64,9 +64,13 @@ class StartReview(Command):
 
 @dataclass(frozen=True)
 class ReturnToApplicant(Command):
-    """Send the case back for changes; the legal clock stops until it is resubmitted."""
+    """Send the case back for changes; the legal clock stops until it is resubmitted.
+
+    `require_dpia` asks for a DPIA that an application for anonymous tables would not need.
+    """
 
     comments: tuple[str, ...]
+    require_dpia: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,14 +208,14 @@ class ConfirmDeletion(Command):
 
 @dataclass(frozen=True)
 class Close(Command):
-    """Close a finished, rejected or abandoned case."""
+    """Close a case from any status but a final one (finished, rejected, abandoned, stuck), with the reason."""
 
     reason: str = ""
 
 
 @dataclass(frozen=True)
 class Withdraw(Command):
-    """The applicant withdraws the application."""
+    """The applicant withdraws the application, from any status before the delivery."""
 
     reason: str = ""
 

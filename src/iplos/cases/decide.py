@@ -16,6 +16,7 @@ from typing import Any, Literal
 from iplos.cases import commands as cmd
 from iplos.cases import events as ev
 from iplos.cases._catalogue import CatalogueView, coarser_levels, default_catalogue
+from iplos.cases.carry import carried_decisions
 from iplos.cases.invoice import compute_invoice
 from iplos.cases.model import Application, Role
 from iplos.cases.permissions import APPLICANT_ROLES, CREATE_ROLES, allowed, commands_of, statuses_allowing
@@ -137,6 +138,7 @@ def _create(
         )
     else:
         content = approved if c.content == Application() else c.content
+    granted = {f"{v.register}.{v.name}" for v in approved.variables}
     return [
         ev.CaseCreated(
             case_id=ctx.new_case_id,
@@ -144,6 +146,8 @@ def _create(
             content=content,
             base_case_id=base.case_id,
             base_content=approved,
+            base_decisions=tuple(d for k, d in base.variable_decisions.items() if k in granted),
+            base_registers=tuple(a for a in base.register_approvals.values() if a.outcome == "granted"),
             **meta,
         )
     ]
@@ -173,7 +177,9 @@ def _edit(
 
 
 def _validate(case: Case, now: datetime, ctx: Context) -> Rejected | None:
-    problems = validate_application(case.content, case.kind, ctx.catalogue, now.date(), case.base_content)
+    problems = validate_application(
+        case.content, case.kind, ctx.catalogue, now.date(), case.base_content, case.dpia_required
+    )
     if problems:
         return Rejected(f"the application has {len(problems)} problem(s) to fix", "invalid", tuple(problems))
     return None
@@ -194,7 +200,7 @@ def _resubmit(
 def _start(
     c: cmd.StartReview, case: Case, actor: Actor, now: datetime, ctx: Context, meta: dict[str, Any]
 ) -> Result:
-    return [ev.ReviewStarted(**meta)]
+    return [ev.ReviewStarted(**meta), *carried_decisions(case, ctx.catalogue, meta)]
 
 
 def _return(
@@ -203,7 +209,7 @@ def _return(
     comments = tuple(x.strip() for x in c.comments if x.strip())
     if not comments:
         return Rejected("say what the applicant must change (comments are empty)")
-    return [ev.ReturnedToApplicant(comments=comments, **meta)]
+    return [ev.ReturnedToApplicant(comments=comments, require_dpia=c.require_dpia, **meta)]
 
 
 def _decide_variable(
@@ -215,9 +221,14 @@ def _decide_variable(
     if c.outcome == "coarsened" and not (c.level and c.level.strip()):
         return Rejected("a coarsened grant needs the required level (e.g. '5 years', 'fylke')")
     if c.outcome == "coarsened" and c.level is not None:
-        levels = coarser_levels(ctx.catalogue, c.name)
-        if levels and c.level not in levels:
-            return Rejected(f"{c.name} has no hierarchy level {c.level!r}; levels: {', '.join(levels)}")
+        levels = coarser_levels(ctx.catalogue, c.name, c.register)
+        if not levels:
+            return Rejected(f"{c.name} is delivered as it is and cannot be coarsened: grant or deny it")
+        if c.level not in levels:
+            return Rejected(
+                f"{c.name} cannot be delivered at level {c.level!r}; levels it can be delivered at: "
+                f"{', '.join(levels)}"
+            )
     if c.outcome != "coarsened" and c.level is not None:
         return Rejected(f"a level belongs only to a coarsened grant, not to {c.outcome!r}")
     if c.outcome == "denied" and not c.reason.strip():
@@ -260,6 +271,18 @@ def _decide_case(
     for reg in involved_registers(case.content, ctx.catalogue):
         if reg not in case.register_approvals:
             problems.append(Problem("register approval not recorded", column="registers", value=reg))
+    denied_registers = {r for r, a in case.register_approvals.items() if a.outcome == "denied"}
+    if c.outcome != "rejected":
+        for i, cond in enumerate(case.content.population.registers):
+            if cond.register in denied_registers:
+                problems.append(
+                    Problem(
+                        f"the population needs {cond.register}, which is denied: reject the case or "
+                        "return it to the applicant",
+                        column=f"population.registers[{i}]",
+                        value=cond.register,
+                    )
+                )
     if problems:
         return Rejected(
             f"the case cannot be decided yet: {len(problems)} problem(s)", "invalid", tuple(problems)
@@ -455,7 +478,9 @@ def _deletion(
 def _close(
     c: cmd.Close, case: Case, actor: Actor, now: datetime, ctx: Context, meta: dict[str, Any]
 ) -> Result:
-    return [ev.Closed(reason=c.reason, **meta)]
+    if not c.reason.strip():
+        return Rejected("closing a case needs the reason (it goes on the record)")
+    return [ev.Closed(reason=c.reason.strip(), **meta)]
 
 
 def _withdraw(

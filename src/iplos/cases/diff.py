@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from iplos.cases._codec import to_json
 from iplos.cases.model import Application
+
+if TYPE_CHECKING:
+    from iplos.cases.state import Case
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -35,6 +38,15 @@ def _walk(before: Any, after: Any, path: str, out: list[Change]) -> None:
             _walk(before.get(k), after.get(k), f"{path}.{k}" if path else k, out)
         return
     out.append(Change(path, "changed", before, after))
+
+
+def resubmission_changes(case: Case) -> list[Change]:
+    """What the applicant changed between the last return and now (empty when never returned).
+
+    The reviewer reads this when a returned application comes back.
+    """
+    before = case.returned_content
+    return [] if before is None else diff(before, case.content)
 
 
 def diff(base: Application, new: Application) -> list[Change]:

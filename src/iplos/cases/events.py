@@ -8,7 +8,7 @@ events (`state.evolve`). Every event carries when (`at`, UTC), who (`actor`) and
 | CaseCreated | draft | applicant |
 | DraftEdited | (unchanged) | applicant |
 | Submitted | submitted | applicant |
-| ReviewStarted | under_review | reviewer |
+| ReviewStarted | under_review (a change application's unchanged decisions follow as VariableDecided / RegisterDecided) | reviewer |
 | ReturnedToApplicant | returned (clock stops) | reviewer |
 | Resubmitted | under_review (clock runs) | applicant |
 | VariableDecided | (unchanged) | reviewer |
@@ -46,8 +46,10 @@ from iplos.cases.model import (
     Kind,
     PricedLine,
     Register,
+    RegisterApproval,
     RegisterOutcome,
     Role,
+    VariableDecision,
     VariableOutcome,
 )
 from iplos.errors import IplosError
@@ -70,6 +72,10 @@ class CaseCreated(Event):
     base_case_id: str | None = None
     base_content: Application | None = None
     """For a change or new-period application: what the base case had approved."""
+    base_decisions: tuple[VariableDecision, ...] = ()
+    """The base case's decisions on the variables it granted (carried over where nothing changed)."""
+    base_registers: tuple[RegisterApproval, ...] = ()
+    """The base case's register approvals (carried over when years, basis and population are unchanged)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +96,7 @@ class ReviewStarted(Event):
 @dataclass(frozen=True, kw_only=True)
 class ReturnedToApplicant(Event):
     comments: tuple[str, ...]
+    require_dpia: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

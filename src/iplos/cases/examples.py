@@ -24,6 +24,7 @@ from iplos.cases.model import (
     Status,
     VariableRequest,
 )
+from iplos.cases.population import AgeRange, Population, ServiceCriterion
 from iplos.cases.service import CaseService
 from iplos.cases.state import Case
 from iplos.cases.validation import involved_registers
@@ -33,16 +34,16 @@ def example_application(today: date, members: tuple[str, ...] = ()) -> Applicati
     """A complete, valid application made relative to `today` (project and deletion dates ahead)."""
     why = "needed to describe {} among home-dwelling recipients 80+ and their use of services"
     variables = [
-        VariableRequest("fodselsaar", why.format("age"), "iplos"),
-        VariableRequest("kjonn", why.format("sex differences"), "iplos"),
-        VariableRequest("kommune", why.format("regional variation"), "iplos"),
-        VariableRequest("husstand", why.format("living alone"), "iplos"),
-        VariableRequest("tjeneste", why.format("the services received"), "iplos"),
-        VariableRequest("timer_per_uke", why.format("the volume of home care"), "iplos"),
-        VariableRequest("personlig_hygiene", why.format("functional level"), "iplos"),
-        VariableRequest("hukommelse", why.format("cognitive function"), "iplos"),
-        VariableRequest("dodsdato", why.format("survival after first service"), "dar"),
-        VariableRequest("underliggende_dodsarsak", why.format("causes of death"), "dar"),
+        VariableRequest("fodselsaar", why.format("age"), "iplos", "forskning"),
+        VariableRequest("kjonn", why.format("sex differences"), "iplos", "forskning"),
+        VariableRequest("kommune", why.format("regional variation"), "iplos", "forskning"),
+        VariableRequest("husstand", why.format("living alone"), "iplos", "forskning"),
+        VariableRequest("tjeneste", why.format("the services received"), "iplos", "forskning"),
+        VariableRequest("timer_per_uke", why.format("the volume of home care"), "iplos", "forskning"),
+        VariableRequest("personlig_hygiene", why.format("functional level"), "iplos", "forskning"),
+        VariableRequest("hukommelse", why.format("cognitive function"), "iplos", "forskning"),
+        VariableRequest("dodsdato", why.format("survival after first service"), "dar", "forskning"),
+        VariableRequest("underliggende_dodsarsak", why.format("causes of death"), "dar", "forskning"),
     ]
     return Application(
         project=Project(
@@ -66,7 +67,12 @@ def example_application(today: date, members: tuple[str, ...] = ()) -> Applicati
         purposes=("forskning",),
         variables=tuple(variables),
         aarganger=(2012, 2013, 2014, 2015, 2016),
-        population="Recipients of home-based services (hjemmetjenester) aged 80+ at the end of the årgang",
+        population=Population(
+            age=AgeRange(min_age=80),
+            services=(ServiceCriterion(groups=("hjemmetjenester",)),),
+            home_dwelling=True,
+            description="Recipients of home-based services (hjemmetjenester) aged 80+ at the end of the årgang",
+        ),
         linkages=(LinkageRequest("dar", "FHI dødsårsaksregisteret, ref. 25/0456", "survival and causes"),),
         output="microdata",
         recipients=("Kari Nordmann", "Ola Nordmann"),

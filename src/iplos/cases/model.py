@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from iplos.cases.population import Population
+from iplos.cases.table_request import TableRequest
+
 Role = Literal["applicant", "reviewer", "processor", "administrator"]
 ROLES: tuple[Role, ...] = ("applicant", "reviewer", "processor", "administrator")
 
@@ -116,15 +119,18 @@ class LegalBasis:
 
 @dataclass(frozen=True)
 class VariableRequest:
-    """One variable asked for, with why it is relevant and necessary for the purpose.
+    """One variable asked for, with why it is relevant and necessary for the purpose it serves.
 
     `register` names the register whose catalogue holds the variable; 'iplos' stands for the IPLOS
     tables, which KPR continues from 2017 (the case asks both registers when the years span them).
+    `purpose` is the purpose of IPLOS-forskriften § 1-3 (one of the application's) the variable
+    serves; the justification explains why the variable is necessary for it.
     """
 
     name: str
     justification: str = ""
     register: Register = "iplos"
+    purpose: Purpose | None = None
 
 
 @dataclass(frozen=True)
@@ -145,9 +151,12 @@ class Application:
     purposes: tuple[Purpose, ...] = ()
     variables: tuple[VariableRequest, ...] = ()
     aarganger: tuple[int, ...] = ()
-    population: str = ""
+    population: Population = field(default_factory=Population)
+    """Who the extract covers, as criteria on catalogue variables (`iplos.cases.population`)."""
     linkages: tuple[LinkageRequest, ...] = ()
     output: Output = "microdata"
+    tables: tuple[TableRequest, ...] = ()
+    """With output 'tables': the tables wanted (`iplos.cases.table_request`)."""
     recipients: tuple[str, ...] = ()
     storage_security: str = ""
     deletion_date: date | None = None

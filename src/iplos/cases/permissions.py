@@ -16,34 +16,54 @@ from iplos.cases.model import ROLES, STATUSES, Role, Status
 CREATE_ROLES: frozenset[Role] = frozenset({"applicant"})
 """Roles that may open a new case (`create_draft` has no status yet)."""
 
-_CLOSABLE: tuple[Status, ...] = (
-    "approved",
-    "partly_approved",
-    "rejected",
-    "offer_declined",
-    "deletion_confirmed",
-)
+FINAL: frozenset[Status] = frozenset({"closed", "withdrawn"})
+"""Statuses a case never leaves."""
+
+_CLOSABLE: tuple[Status, ...] = tuple(s for s in STATUSES if s not in FINAL)
+"""A reviewer or administrator may close a case, with a reason, from any status but a final one."""
+
+DELIVERED: frozenset[Status] = frozenset({"delivered", "invoiced", "deletion_confirmed"})
+"""Statuses after the data have left: the applicant can no longer withdraw (the invoice and the
+deletion are still owed); the case ends by deletion and closing."""
+
+_WITHDRAWABLE: tuple[Status, ...] = tuple(s for s in STATUSES if s not in FINAL | DELIVERED)
+"""The applicant may withdraw from any status before the delivery."""
+
+
+def _with(
+    rules: dict[Status, tuple[str, ...]], command: str, statuses: tuple[Status, ...]
+) -> dict[Status, tuple[str, ...]]:
+    out = dict(rules)
+    for s in statuses:
+        if command not in out.get(s, ()):
+            out[s] = (*out.get(s, ()), command)
+    return out
+
 
 _RULES: dict[Role, dict[Status, tuple[str, ...]]] = {
-    "applicant": {
-        "draft": ("edit_draft", "submit", "withdraw"),
-        "submitted": ("withdraw",),
-        "under_review": ("withdraw",),
-        "returned": ("edit_draft", "resubmit", "withdraw"),
-        "approved": ("lodge_appeal", "withdraw"),
-        "partly_approved": ("lodge_appeal", "withdraw"),
-        "rejected": ("lodge_appeal",),
-        "offered": ("accept_offer", "decline_offer", "withdraw"),
-        "offer_declined": ("withdraw",),
-        "anonymisation": ("counter_anonymisation", "agree_anonymisation"),
-        "invoiced": ("confirm_deletion",),
-    },
-    "reviewer": {
-        "submitted": ("start_review",),
-        "under_review": ("return_to_applicant", "decide_variable", "decide_register", "decide_case"),
-        "appealed": ("decide_appeal",),
-        **{s: ("close",) for s in _CLOSABLE},
-    },
+    "applicant": _with(
+        {
+            "draft": ("edit_draft", "submit"),
+            "returned": ("edit_draft", "resubmit"),
+            "approved": ("lodge_appeal",),
+            "partly_approved": ("lodge_appeal",),
+            "rejected": ("lodge_appeal",),
+            "offered": ("accept_offer", "decline_offer"),
+            "anonymisation": ("counter_anonymisation", "agree_anonymisation"),
+            "invoiced": ("confirm_deletion",),
+        },
+        "withdraw",
+        _WITHDRAWABLE,
+    ),
+    "reviewer": _with(
+        {
+            "submitted": ("start_review",),
+            "under_review": ("return_to_applicant", "decide_variable", "decide_register", "decide_case"),
+            "appealed": ("decide_appeal",),
+        },
+        "close",
+        _CLOSABLE,
+    ),
     "processor": {
         "approved": ("make_offer",),
         "partly_approved": ("make_offer",),

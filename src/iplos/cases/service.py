@@ -27,7 +27,7 @@ from iplos.cases._catalogue import CatalogueView, default_catalogue
 from iplos.cases.chain import GENESIS, ChainReport
 from iplos.cases.clock import Clock, clock
 from iplos.cases.decide import Actor, Context, Rejected, decide
-from iplos.cases.diff import Change, diff
+from iplos.cases.diff import Change, diff, resubmission_changes
 from iplos.cases.exceptions import CaseNotFound, CommandRefused, ConcurrencyError, PermissionDenied
 from iplos.cases.invoice import compute_invoice
 from iplos.cases.letter import Letter, letter
@@ -195,11 +195,14 @@ class CaseService:
         actor: Actor,
         comments: Sequence[str] | str,
         *,
+        require_dpia: bool = False,
         expected_version: int | None = None,
     ) -> Case:
-        """Return for changes; the clock stops."""
+        """Return for changes; the clock stops (`require_dpia`: a tables-only application needs a DPIA)."""
         items = (comments,) if isinstance(comments, str) else tuple(comments)
-        return self.execute(case_id, cmd.ReturnToApplicant(items), actor, expected_version=expected_version)
+        return self.execute(
+            case_id, cmd.ReturnToApplicant(items, require_dpia), actor, expected_version=expected_version
+        )
 
     def resubmit(
         self, case_id: str, actor: Actor, response: str = "", *, expected_version: int | None = None
@@ -428,6 +431,10 @@ class CaseService:
                 f"case {case_id} is a new application; it has no approved case to compare with"
             )
         return diff(case.base_content, case.content)
+
+    def resubmission_diff(self, case_id: str, actor: Actor | None = None) -> builtins.list[Change]:
+        """What changed between the last return to the applicant and the current application."""
+        return resubmission_changes(self.get(case_id, actor))
 
     def list(self, actor: Actor | None = None, status: Status | None = None) -> builtins.list[CaseSummary]:
         """Cases the user may see (all for staff), with their clocks, oldest first."""

@@ -38,6 +38,13 @@ class Case:
     content: Application = field(default_factory=Application)
     base_case_id: str | None = None
     base_content: Application | None = None
+    base_decisions: tuple[VariableDecision, ...] = ()
+    """A change or new-period application's base decisions (see `carried_decisions`)."""
+    base_registers: tuple[RegisterApproval, ...] = ()
+    returned_content: Application | None = None
+    dpia_required: bool = False
+    """The reviewer asked for a DPIA (an application for anonymous tables alone needs none)."""
+    """The content as it was when last returned to the applicant (to show what the resubmission changed)."""
     created_at: datetime | None = None
     submitted_at: datetime | None = None
     decided_at: datetime | None = None
@@ -125,6 +132,8 @@ def evolve(case: Case, event: ev.Event) -> Case:
                 content=event.content,
                 base_case_id=event.base_case_id,
                 base_content=event.base_content,
+                base_decisions=event.base_decisions,
+                base_registers=event.base_registers,
                 created_at=event.at,
             )
         case ev.DraftEdited():
@@ -134,7 +143,14 @@ def evolve(case: Case, event: ev.Event) -> Case:
         case ev.ReviewStarted():
             return replace(case, version=n, status="under_review")
         case ev.ReturnedToApplicant():
-            return replace(case, version=n, status="returned", returns=(*case.returns, event.comments))
+            return replace(
+                case,
+                version=n,
+                status="returned",
+                returns=(*case.returns, event.comments),
+                returned_content=case.content,
+                dpia_required=case.dpia_required or event.require_dpia,
+            )
         case ev.Resubmitted():
             return replace(case, version=n, status="under_review")
         case ev.VariableDecided():

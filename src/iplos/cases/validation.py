@@ -12,6 +12,8 @@ from typing import Any
 
 from iplos.cases._catalogue import CatalogueView, registers_for_years
 from iplos.cases.model import Application, Kind, Register, VariableDecision
+from iplos.cases.population import validate_population
+from iplos.cases.table_request import validate_tables
 from iplos.errors import IplosError, Problem
 
 IPLOS_PART: tuple[Register, ...] = ("iplos", "kpr")
@@ -20,6 +22,10 @@ LINKABLE: tuple[Register, ...] = ("dar", "npr", "ssb")
 """Registers an applicant may ask to link with."""
 MIN_JUSTIFICATION = 10
 """Fewest characters a variable's justification may have (a word or two explains nothing)."""
+JUSTIFICATION_RULE = (
+    "IPLOS-forskriften § 1-3 and helseregisterloven § 19 allow only variables that are relevant and "
+    "necessary for the purpose: say, in at least {n} characters, why this variable is needed for {purpose}"
+)
 NOT_REQUESTABLE_ROLES = ("direct_identifier", "linkage_key")
 
 
@@ -52,8 +58,13 @@ def validate_application(
     catalogue: CatalogueView,
     today: date,
     base_content: Application | None = None,
+    dpia_required: bool = False,
 ) -> list[Problem]:
-    """Every problem that stops this application from being submitted (empty list: it may go)."""
+    """Every problem that stops this application from being submitted (empty list: it may go).
+
+    A DPIA is required unless the application asks only for tables of anonymous aggregates and the
+    reviewer has not asked for one (`dpia_required`).
+    """
     problems: list[Problem] = []
     p, lb = content.project, content.legal_basis
     _required(p.title, "project.title", "project title", problems)
@@ -71,7 +82,11 @@ def validate_application(
         _required(
             lb.rek_reference, "legal_basis.rek_reference", "REK approval reference (research)", problems
         )
-    _required(lb.dpia, "legal_basis.dpia", "data protection impact assessment (DPIA)", problems)
+    if content.output != "tables" or dpia_required:
+        what = "data protection impact assessment (DPIA)"
+        if content.output == "tables":
+            what += ", asked for by the reviewer"
+        _required(lb.dpia, "legal_basis.dpia", what, problems)
     _required(lb.gdpr_article6, "legal_basis.gdpr_article6", "GDPR article 6 basis", problems)
     _required(lb.gdpr_article9, "legal_basis.gdpr_article9", "GDPR article 9 basis (health data)", problems)
     _required(content.purposes, "purposes", "purpose (IPLOS-forskriften § 1-3)", problems)
@@ -84,9 +99,28 @@ def validate_application(
     if len(set(content.purposes)) != len(content.purposes):
         problems.append(Problem("a purpose is listed twice", column="purposes"))
     _check_years(content, catalogue, problems)
-    _check_variables(content, catalogue, problems)
+    linked = [link.register for link in content.linkages]
+    if content.output == "tables":
+        _required(content.tables, "tables", "the tables wanted (output 'tables')", problems)
+        problems.extend(validate_tables(content.tables, catalogue, content.aarganger, linked))
+        if content.variables:
+            _check_variables(content, catalogue, problems)
+    else:
+        if content.tables:
+            problems.append(
+                Problem(
+                    "tables are asked with output 'tables', not 'microdata'",
+                    column="output",
+                    value=content.output,
+                )
+            )
+        _check_variables(content, catalogue, problems)
     _check_linkages(content, problems)
-    _required(content.population, "population", "population definition", problems)
+    problems.extend(
+        validate_population(
+            content.population, catalogue, content.aarganger, [link.register for link in content.linkages]
+        )
+    )
     _required(content.recipients, "recipients", "recipients of the data", problems)
     _required(content.storage_security, "storage_security", "storage and security arrangements", problems)
     _required(content.deletion_date, "deletion_date", "deletion date", problems)
@@ -147,12 +181,34 @@ def _check_variables(content: Application, catalogue: CatalogueView, problems: l
             problems.append(Problem("variable requested twice", column=f"{col}.name", value=v.name))
         seen.add((v.register, v.name))
         if len(v.justification.strip()) < MIN_JUSTIFICATION:
+            purpose = f"the purpose {v.purpose!r}" if v.purpose else "the purpose it serves"
             problems.append(
                 Problem(
-                    "justify why the variable is relevant and necessary for the purpose",
+                    JUSTIFICATION_RULE.format(n=MIN_JUSTIFICATION, purpose=purpose)
+                    + f" (given: {len(v.justification.strip())})",
                     column=f"{col}.justification",
                     value=v.name,
                     rule="justification",
+                )
+            )
+        if v.purpose is None:
+            problems.append(
+                Problem(
+                    "name the purpose (IPLOS-forskriften § 1-3) this variable serves; the application's "
+                    f"purposes: {', '.join(content.purposes) or '(none given)'}",
+                    column=f"{col}.purpose",
+                    value=v.name,
+                    rule="purpose",
+                )
+            )
+        elif v.purpose not in content.purposes:
+            problems.append(
+                Problem(
+                    f"purpose {v.purpose!r} is not one of the application's purposes "
+                    f"({', '.join(content.purposes) or 'none given'})",
+                    column=f"{col}.purpose",
+                    value=v.name,
+                    rule="purpose",
                 )
             )
         registers = (part or [v.register]) if v.register in IPLOS_PART else [v.register]
@@ -178,6 +234,10 @@ def _check_variables(content: Application, catalogue: CatalogueView, problems: l
                         value=v.name,
                     )
                 )
+            try:
+                catalogue.deliverable_levels(v.name, reg)
+            except IplosError as exc:
+                problems.append(Problem(exc.message, column=f"{col}.name", value=v.name, rule="deliverable"))
             spans = catalogue.register_years()
             lo, hi = spans.get(reg, (info.first_year, info.last_year))
             missing = [
@@ -282,32 +342,67 @@ def validate_plan(plan: Mapping[str, Any]) -> list[Problem]:
 def plan_below_required(
     plan: Mapping[str, Any], decisions: Iterable[VariableDecision], catalogue: CatalogueView
 ) -> list[Problem]:
-    """Variables the plan leaves finer than the coarsening the decision requires (a lower bound).
+    """Plan levels a delivery cannot apply, and variables left finer than the decision requires.
 
-    A plan level is compared with the required level within the hierarchy that has both: by
-    position when given by name, by number when given as a level number.
+    Levels are the deliverable levels of the catalogue (`iplos.catalog.deliverable`), the same
+    names a decision and the letter use; a level may also be given by number (0 = as recorded).
     """
     problems: list[Problem] = []
     levels = plan.get("levels")
     if not isinstance(levels, Mapping):
         return problems
     for d in decisions:
-        if d.outcome != "coarsened" or d.level is None or d.name not in levels:
+        if d.outcome == "denied" or d.name not in levels:
             continue
         given = levels[d.name]
-        for names in catalogue.hierarchy_levels(d.name):
-            if d.level not in names:
-                continue
-            required = names.index(d.level)
-            position = given if isinstance(given, int) else names.index(given) if given in names else None
-            if position is not None and position < required:
+        try:
+            names = catalogue.deliverable_levels(d.name, d.register)
+        except IplosError:
+            continue
+        column = f"plan.levels.{d.name}"
+        if not names:
+            if given not in (0, None):
                 problems.append(
                     Problem(
-                        f"finer than the decision allows: {d.name} must be at least at level {d.level!r}",
-                        column=f"plan.levels.{d.name}",
+                        f"{d.name} is delivered as it is: it has no levels",
+                        column=column,
                         value=str(given),
-                        rule="required_coarsening",
+                        rule="deliverable_level",
                     )
                 )
-            break
+            continue
+        if isinstance(given, int):
+            position: int | None = given if 0 <= given < len(names) else None
+        else:
+            position = names.index(given) if given in names else None
+        if position is None:
+            problems.append(
+                Problem(
+                    f"not a level {d.name} can be delivered at; levels: {', '.join(names)}",
+                    column=column,
+                    value=str(given),
+                    rule="deliverable_level",
+                )
+            )
+            continue
+        if d.outcome == "coarsened" and d.level in names and position < names.index(d.level):
+            problems.append(
+                Problem(
+                    f"finer than the decision allows: {d.name} must be at least at level {d.level!r}",
+                    column=column,
+                    value=str(given),
+                    rule="required_coarsening",
+                )
+            )
     return problems
+
+
+def level_options(content: Application, catalogue: CatalogueView) -> dict[str, tuple[str, ...]]:
+    """'register.name' -> the levels a reviewer may require for each requested variable (may be empty)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for v in content.variables:
+        try:
+            out[f"{v.register}.{v.name}"] = catalogue.deliverable_levels(v.name, v.register)[1:]
+        except IplosError:
+            out[f"{v.register}.{v.name}"] = ()
+    return out

@@ -7,6 +7,9 @@
 - `hierarchy_for(variable, name=None, **params)` / `hierarchies_for(variable)`: the built-in
   hierarchies (age, birth year, date, service, functional score, ICD-10, ICPC-2, code lists,
   regions) found by variable or column name.
+- `deliverable(variable, register)` -> `Deliverable`: the extract column a variable becomes and the
+  hierarchy levels it can be delivered at (`not_deliverable` says why not): what a case may ask,
+  a decision require and a plan or letter name.
 - `iplos.catalog.regions`: SSB's regional classification with its history (its own package).
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from iplos.catalog._model import Code, CodeGroup, CodeList, DType, Language, Register, Role, Variable
 from iplos.catalog._search import SearchHit, normalise
+from iplos.catalog.deliverable import Deliverable, deliverable, deliverables, not_deliverable
 from iplos.catalog.hierarchies import hierarchies_for, hierarchy_for
 from iplos.catalog.hierarchy import Hierarchy
 from iplos.catalog.variables import Catalog, catalog
@@ -24,6 +28,7 @@ __all__ = [
     "CodeGroup",
     "CodeList",
     "DType",
+    "Deliverable",
     "Hierarchy",
     "Language",
     "Register",
@@ -31,7 +36,10 @@ __all__ = [
     "SearchHit",
     "Variable",
     "catalog",
+    "deliverable",
+    "deliverables",
     "hierarchies_for",
     "hierarchy_for",
     "normalise",
+    "not_deliverable",
 ]

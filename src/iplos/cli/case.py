@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from iplos.cli._app import app, console, print_json
@@ -74,22 +75,28 @@ def list_cases(
     if as_json:
         print_json([to_json(s) for s in found])
         return
-    table = Table("case", "kind", "status", "owner", "title", "days used", "days left", "due", "delivery")
+    # Case ids, statuses and dates never wrap or shrink (a cut id cannot be copied); the title gives
+    # way. In a terminal narrower than 110 columns, kind and expected delivery are left out (--json).
+    wide = console.width >= 110
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("case", no_wrap=True, min_width=max((len(s.case_id) for s in found), default=4))
+    if wide:
+        table.add_column("kind", no_wrap=True, min_width=max([4, *(len(s.kind) for s in found)]))
+    table.add_column("status", no_wrap=True, min_width=max((len(s.status) for s in found), default=6))
+    table.add_column("owner", no_wrap=True, overflow="ellipsis", min_width=5, max_width=10)
+    table.add_column("days", no_wrap=True, justify="right", min_width=5)
+    table.add_column("due", no_wrap=True, min_width=10)
+    if wide:
+        table.add_column("delivery", no_wrap=True, min_width=10)
+    table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=1)
     for s in found:
         c = s.clock
         due = "[bold red]OVERDUE[/]" if c.overdue else str(c.deadline or "")
-        table.add_row(
-            s.case_id,
-            s.kind,
-            s.status,
-            s.owner,
-            s.title[:40],
-            str(c.days_used),
-            str(c.days_left),
-            due,
-            str(c.expected_delivery or ""),
-        )
+        row = [s.case_id, *([s.kind] if wide else []), s.status, s.owner, f"{c.days_used}/{c.days_left}", due]
+        row += [*([str(c.expected_delivery or "")] if wide else []), s.title]
+        table.add_row(*row)
     console.print(table)
+    console.print("days: used / left of the 30-day limit", style="dim")
 
 
 @case_app.command("show")

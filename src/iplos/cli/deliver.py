@@ -64,6 +64,15 @@ def deliver(
     settings = Settings.from_env()
     service = CaseService.from_settings(settings)
     try:
+        before = service.get(case_id)
+        if invoice and before.status == "anonymisation_agreed" and not before.hours:
+            # Refuse before the files leave: the invoice is computed from the hours recorded.
+            raise IplosError(
+                f"case {case_id}: --invoice needs the hours worked, and none are recorded; record them "
+                f"first (iplos case run {case_id} record_hours --user ... --body "
+                '\'{"staff_group": "radgiver", "hours": 3.5, "work_date": "YYYY-MM-DD"}\'), '
+                "or deliver without --invoice"
+            )
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),

@@ -145,7 +145,7 @@ def make(
 ) -> None:
     """Build a table with all margins, protect it and write it with a flag per cell.
 
-    Example: iplos tables tjeneste.parquet --rows kommune:fylke --cols tjeneste:0,1 --out t.html
+    Example: iplos tables make tjeneste.parquet --rows kommune:fylke --cols tjeneste:0,1 --out t.html
     """
     from iplos.sdc.tables import (
         Dominance,

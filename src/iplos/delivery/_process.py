@@ -28,7 +28,13 @@ from iplos.delivery._anonymise import (
     to_case_plan,
 )
 from iplos.delivery._build import build_release, disclosure_report
-from iplos.delivery._case import Anonymisation, anonymisation_setup, linkage_request, required_levels
+from iplos.delivery._case import (
+    Anonymisation,
+    anonymisation_setup,
+    granted_years,
+    linkage_request,
+    required_levels,
+)
 from iplos.delivery._documents import MANIFEST, sha256_of
 from iplos.delivery._formats import STEM
 from iplos.delivery._plan import Plan
@@ -326,7 +332,8 @@ class Processor:
 
 
 def extract_years(case: Case) -> tuple[int, ...]:
-    return tuple(case.content.aarganger)
+    """The årganger the case grants (a denied register's årganger are left out)."""
+    return granted_years(case)
 
 
 def _keys_hex(keys: KeyStore) -> Iterable[str]:

@@ -30,9 +30,10 @@ from iplos.linkage._query import (
     last_assessment,
     output_columns,
     population,
+    record_hits,
     service_summary,
 )
-from iplos.linkage._request import LINKABLE, LinkageRequest, base_register, check_approvals
+from iplos.linkage._request import LINKABLE, LinkageRequest, RecordFilter, base_register, check_approvals
 from iplos.linkage._serial import draw_serial_numbers
 
 _FLAG = "_in_{}"
@@ -44,10 +45,11 @@ def _base_part(
     request: LinkageRequest,
     register: str,
     outputs: tuple[OutputColumn, ...],
-) -> tuple[ir.Table, ir.Table]:
+) -> tuple[ir.Table, ir.Table, ir.Table]:
     """The population rows of one base register with their IPLOS columns, keyed on `person`.
 
-    Returns the keyed rows and a small count query (population and matched persons per årgang).
+    Returns the keyed rows, a small count query (population and matched persons per årgang) and the
+    population's (`pseudonym`, `aargang`) in this register's pseudonyms.
     """
     years = [y for y in request.years if base_register(y) == register]
     mine = [o for o in outputs if o.source.register == "iplos"]
@@ -56,9 +58,12 @@ def _base_part(
     service_cols = [o.name for o in mine if o.source.table == "tjeneste"]
     funksjon_cols = [o.source.column for o in mine if o.source.table == "funksjon"]
     person = engine.table(register, "person", aargang=years)
-    needs_services = request.population.home_dwelling or bool(service_cols)
+    wanted = request.population
+    needs_services = wanted.home_dwelling or bool(service_cols) or bool(wanted.services)
     tjeneste = engine.table(register, "tjeneste", aargang=years) if needs_services else None
-    pop = population(person, tjeneste, years, request.population)
+    funksjon = engine.table(register, "funksjon", aargang=years) if wanted.functional_assessment else None
+    records = [(f, _record_hits(engine, mapping, request, register, f)) for f in wanted.records]
+    pop = population(person, tjeneste, years, wanted, funksjon, records)
     rows = pop.select("pseudonym", "aargang", REF, *(["alder"] if wants_age else []), *person_cols)
     if funksjon_cols:
         last = last_assessment(engine.table(register, "funksjon", aargang=years), funksjon_cols)
@@ -73,7 +78,41 @@ def _base_part(
     counts = seen.group_by("aargang").aggregate(
         n=seen.count(), matched=seen._known.notnull().cast("int64").sum()
     )
-    return keyed_rows, counts
+    return keyed_rows, counts, keys
+
+
+def _record_hits(
+    engine: Engine, mapping: ir.Table, request: LinkageRequest, base: str, f: RecordFilter
+) -> ir.Table:
+    """Hits of a record condition, carrying the base register's pseudonyms.
+
+    A condition on a linked register is read with that register's pseudonyms and mapped through the
+    key holder's person number to the base register's; a condition on IPLOS's own diagnoses is not.
+    A 'period' condition looks in every årgang of the request, whichever base register holds it.
+    """
+    if f.register == "iplos":
+        found: ir.Table | None = None
+        for reg in request.base_registers:
+            yrs = [y for y in request.years if base_register(y) == reg]
+            hits = record_hits(engine.table(reg, f.table, aargang=yrs), f, yrs)
+            if reg != base:  # the other base register's pseudonyms, mapped through the person number
+                hits = _to_base(keyed(hits, mapping, reg), mapping, base)
+            found = hits if found is None else found.union(hits)
+        assert found is not None
+        return found.distinct()
+    if f.register == "dar":
+        raw = engine.table(f.register, f.table)
+    else:
+        raw = engine.table(f.register, f.table, aargang=list(request.years))
+    hits = record_hits(raw, f, request.years)
+    return _to_base(keyed(hits, mapping, f.register), mapping, base).distinct()
+
+
+def _to_base(table: ir.Table, mapping: ir.Table, base: str) -> ir.Table:
+    """Replace the key holder's `person` by the base register's `pseudonym`."""
+    m = mapping.select(_p=mapping[PERSON], pseudonym=mapping[pseudonym_column(base)])
+    joined = table.join(m, table[PERSON] == m._p)
+    return joined.drop(PERSON, "_p")
 
 
 def _linked_part(
@@ -132,7 +171,7 @@ def link(
         parts = []
         counts: list[LinkageCount] = []
         for register in request.base_registers:
-            rows, count_query = _base_part(engine, mapping, request, register, outputs)
+            rows, count_query, _ = _base_part(engine, mapping, request, register, outputs)
             parts.append(rows)
             found = _counts(engine, count_query)
             counts += [LinkageCount(register, y, n, matched) for y, (n, matched) in sorted(found.items())]

@@ -18,7 +18,14 @@ import ibis.expr.types as ir
 
 from iplos.errors import IplosError
 from iplos.linkage._keyholder import PERSON, pseudonym_column
-from iplos.linkage._request import FUNKSJON_ITEMS, LinkageRequest, Population, VariableRef
+from iplos.linkage._request import (
+    FUNKSJON_ITEMS,
+    RECORD_SOURCES,
+    LinkageRequest,
+    Population,
+    RecordFilter,
+    VariableRef,
+)
 
 REF = "_ref"
 
@@ -87,23 +94,78 @@ def with_reference_date(person: ir.Table) -> ir.Table:
     return person.mutate(**{REF: ref})
 
 
+def in_ranges(codes: ir.StringValue, ranges: Sequence[tuple[str, str]]) -> ir.BooleanValue:
+    """Whether an ICD-10 code (no dot) lies in any (first, last) range; a range covers subcodes."""
+    hit: ir.BooleanValue | None = None
+    for lo, hi in ranges:
+        one = (codes >= lo) & (codes.substr(0, len(hi)) <= hi)
+        hit = one if hit is None else hit | one
+    assert hit is not None
+    return hit
+
+
+def record_hits(records: ir.Table, f: RecordFilter, years: Sequence[int]) -> ir.Table:
+    """`pseudonym` (and `aargang` when `f.within == 'aargang'`) of the records meeting `f` in `years`."""
+    date_col = RECORD_SOURCES[(f.register, f.column)][1]
+    year = records.aargang if "aargang" in records.columns else records[date_col].year()
+    t = records.filter(in_ranges(records[f.column].upper(), f.ranges), year.isin(list(years)))
+    if f.within == "aargang":
+        return t.select("pseudonym", aargang=year.cast("int32")).distinct()
+    return t.select("pseudonym").distinct()
+
+
 def population(
-    person: ir.Table, tjeneste: ir.Table | None, years: Sequence[int], pop: Population
+    person: ir.Table,
+    tjeneste: ir.Table | None,
+    years: Sequence[int],
+    pop: Population,
+    funksjon: ir.Table | None = None,
+    records: Sequence[tuple[RecordFilter, ir.Table]] = (),
 ) -> ir.Table:
     """Person rows of the approved population in the approved årganger, with `alder` and `_ref`.
 
-    `tjeneste` is needed only for a home-dwelling population.
+    `tjeneste` is needed for a home-dwelling population and for service criteria, `funksjon` for a
+    functional assessment; `records` pairs each record condition with its hits (`record_hits`),
+    already carrying this register's pseudonyms.
     """
     p = person.filter(person.aargang.isin(list(years)))
     p = p.mutate(alder=(p.aargang.cast("int32") - p.fodselsaar.cast("int32")).cast("int16"))
+    age = p.alder if pop.age_year is None else (ibis.literal(pop.age_year) - p.fodselsaar.cast("int32"))
     if pop.min_age is not None:
-        p = p.filter(p.alder >= pop.min_age)
+        p = p.filter(age >= pop.min_age)
     if pop.max_age is not None:
-        p = p.filter(p.alder <= pop.max_age)
+        p = p.filter(age <= pop.max_age)
+    if pop.birth_first is not None:
+        p = p.filter(p.fodselsaar >= pop.birth_first)
+    if pop.birth_last is not None:
+        p = p.filter(p.fodselsaar <= pop.birth_last)
+    if pop.sex:
+        p = p.filter(p.kjonn.isin(sorted(pop.sex)))
+    if pop.husstand:
+        p = p.filter(p.husstand.isin(sorted(pop.husstand)))
+    if pop.kommuner is not None:
+        allowed: ir.BooleanValue = ibis.literal(False)
+        for year, codes in sorted(pop.kommuner.items()):
+            if year in years and codes:
+                allowed = allowed | ((p.aargang == year) & p.kommune.isin(sorted(codes)))
+        p = p.filter(allowed)
     p = with_reference_date(p)
+    if (pop.home_dwelling or pop.services) and tjeneste is None:
+        raise IplosError("a population with service criteria needs the tjeneste table")
+    for s in pop.services:
+        t = tjeneste.filter(tjeneste.tjeneste.isin(sorted(s.codes)))  # type: ignore[union-attr]
+        if s.min_hours is not None:
+            t = t.filter(t.timer_per_uke >= s.min_hours)
+        p = p.semi_join(t.select("pseudonym", "aargang").distinct(), ["pseudonym", "aargang"])
+    if pop.functional_assessment:
+        if funksjon is None:
+            raise IplosError("a population with a functional assessment needs the funksjon table")
+        p = p.semi_join(funksjon.select("pseudonym", "aargang").distinct(), ["pseudonym", "aargang"])
+    for f, hits in records:
+        on = ["pseudonym", "aargang"] if f.within == "aargang" else ["pseudonym"]
+        p = p.semi_join(hits, on)
     if pop.home_dwelling:
-        if tjeneste is None:
-            raise IplosError("a home-dwelling population needs the tjeneste table")
+        assert tjeneste is not None
         t = tjeneste.filter(tjeneste.tjeneste.isin(sorted(pop.institution_services)))
         keys = p.select("pseudonym", "aargang", REF)
         j = t.join(keys, ["pseudonym", "aargang"])

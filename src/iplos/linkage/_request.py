@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from iplos.catalog import catalog
@@ -28,17 +28,77 @@ def base_register(year: int) -> str:
 
 
 @dataclass(frozen=True)
-class Population:
-    """Who is in the extract, per årgang: age at the end of the årgang and where they live.
+class ServiceFilter:
+    """Received in the årgang a service among `codes` (Volven 9151), with at least `min_hours` per week."""
 
-    `home_dwelling` keeps persons with no institution service (`institution_services`, Volven 9151
-    codes) in force at the end of the årgang or at death.
+    codes: frozenset[int]
+    min_hours: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.codes:
+            raise IplosError("a service criterion needs at least one service code")
+
+
+#: Where a record condition looks: (register, table, column, date column or None).
+RECORD_SOURCES = {
+    ("npr", "hoveddiagnose"): ("episode", "innskrivningsdato"),
+    ("dar", "underliggende_dodsarsak"): ("dodsfall", "dodsdato"),
+    ("iplos", "kode"): ("diagnose", "diagnosedato"),
+}
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """A record of `register` whose `column` lies in one of the ICD-10 `ranges` (first, last; no dots).
+
+    `within='period'`: in any årgang of the request (the person is then in every årgang of the
+    population); `within='aargang'`: in the same årgang as the person-year. A range covers subcodes:
+    'I60'-'I69' holds 'I639'.
+    """
+
+    register: str
+    column: str
+    ranges: tuple[tuple[str, str], ...]
+    within: str = "period"
+
+    def __post_init__(self) -> None:
+        if (self.register, self.column) not in RECORD_SOURCES:
+            known = ", ".join(f"{r}.{c}" for r, c in RECORD_SOURCES)
+            raise IplosError(f"no record condition on {self.register}.{self.column}; possible: {known}")
+        if not self.ranges:
+            raise IplosError(f"the condition on {self.register}.{self.column} names no codes")
+        if self.within not in ("period", "aargang"):
+            raise IplosError(f"within must be 'period' or 'aargang', not {self.within!r}")
+
+    @property
+    def table(self) -> str:
+        return RECORD_SOURCES[(self.register, self.column)][0]
+
+
+@dataclass(frozen=True)
+class Population:
+    """Who is in the extract, per årgang; every criterion given must hold.
+
+    Age is the årgang (or `age_year`) minus the birth year. `home_dwelling` keeps persons with no
+    institution service (`institution_services`, Volven 9151 codes) in force at the end of the årgang
+    or at death. `kommuner` maps each årgang to the kommune numbers (that årgang's classification)
+    allowed in it. `functional_assessment` asks for an assessment in the årgang; `services` and
+    `records` each add a condition the person-year must meet.
     """
 
     min_age: int | None = None
     max_age: int | None = None
+    age_year: int | None = None
+    birth_first: int | None = None
+    birth_last: int | None = None
+    sex: frozenset[int] = frozenset()
+    husstand: frozenset[int] = frozenset()
     home_dwelling: bool = False
     institution_services: frozenset[int] = frozenset()
+    kommuner: Mapping[int, frozenset[str]] | None = None
+    functional_assessment: bool = False
+    services: tuple[ServiceFilter, ...] = ()
+    records: tuple[RecordFilter, ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -46,6 +106,17 @@ class Population:
             raise IplosError("a home-dwelling population needs the institution service codes")
         if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
             raise IplosError(f"population age {self.min_age}-{self.max_age} is empty")
+        if (
+            self.birth_first is not None
+            and self.birth_last is not None
+            and self.birth_first > self.birth_last
+        ):
+            raise IplosError(f"population birth years {self.birth_first}-{self.birth_last} are empty")
+
+    @property
+    def registers(self) -> tuple[str, ...]:
+        """Linked registers the population's record conditions read."""
+        return tuple(dict.fromkeys(r.register for r in self.records if r.register in LINKABLE))
 
 
 @dataclass(frozen=True)
@@ -132,7 +203,9 @@ class LinkageRequest:
 
     @property
     def linked_registers(self) -> tuple[str, ...]:
-        return tuple(r for r in LINKABLE if any(v.register == r for v in self.variables))
+        """Linked registers the variables or the population's conditions draw on."""
+        wanted = {v.register for v in self.variables} | set(self.population.registers)
+        return tuple(r for r in LINKABLE if r in wanted)
 
     @property
     def registers(self) -> tuple[str, ...]:

@@ -70,18 +70,20 @@ def test_backwards_from_split_part() -> None:
     assert regions.harmonise("1580", 2024, 2023) == [Candidate("1507", "Ålesund", 1.0, "split")]
 
 
-def test_merger_then_split_lists_all_candidates_with_unknown_shares() -> None:
-    # KLASS does not say which of the five kommuner merged into 1507 Ålesund in 2020 went to which
-    # part in 2024: every candidate, no guessed share.
-    forward = regions.harmonise("1534", 2019, 2024)
-    assert sorted(_codes(forward)) == ["1508", "1580"]
-    assert all(c.share is None and c.how == "split" for c in forward)
-    backward = regions.harmonise("1580", 2024, 2019)
-    assert sorted(_codes(backward)) == ["1504", "1523", "1529", "1534", "1546"]
-    assert all(c.share is None for c in backward)
-    # The whole merged kommune, or the whole split one, still has shares.
-    assert all(c.share is not None for c in regions.harmonise("1507", 2020, 2024))
-    assert all(c.share is not None for c in regions.harmonise("1507", 2023, 2019))
+def test_merger_then_split_traces_territory() -> None:
+    # 1534 Haram merged into 1507 Ålesund in 2020; 1580 Haram was re-established with its old borders
+    # in 2024 (data/restorations.csv). Old Ålesund held no part of Haram.
+    assert regions.harmonise("1504", 2017, 2024) == [Candidate("1508", "Ålesund", 1.0, "split")]
+    assert regions.harmonise("1534", 2019, 2024) == [Candidate("1580", "Haram", 1.0, "split")]
+    assert [(c.code, c.share) for c in regions.harmonise("1523", 2019, 2024)] == [("1508", 1.0)]
+    assert [(c.code, c.share) for c in regions.harmonise("1580", 2024, 2019)] == [("1534", 1.0)]
+    back = regions.harmonise("1508", 2024, 2019)
+    assert sorted(_codes(back)) == ["1504", "1523", "1529", "1546"]
+    assert sum(c.share or 0.0 for c in back) == pytest.approx(1.0, abs=1e-4)
+    # The whole merged kommune, or the whole split one, keeps its population shares.
+    whole = regions.harmonise("1507", 2020, 2024)
+    assert [c.code for c in whole] == ["1508", "1580"] and all(c.share is not None for c in whole)
+    assert "1534" in _codes(regions.harmonise("1507", 2023, 2019))
 
 
 def test_split_then_merger_keeps_shares() -> None:

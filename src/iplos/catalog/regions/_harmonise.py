@@ -10,10 +10,12 @@ population that moved along a link is estimated as
 
 Forwards, a code's share in each new kommune is the part of its population that went there;
 backwards, a code's share in each old kommune is the part of its population that came from there.
-Composing steps multiplies shares. Across a merger followed by a split of the merged kommune
-(1534 Haram 2019 -> 1507 Ålesund 2020 -> 1508 Ålesund / 1580 Haram 2024, or back), KLASS does not say
-which former kommune went where: every candidate is listed and the shares are None (unknown), not a
-proportional guess.
+Composing steps multiplies shares. Across a merger followed by a split of the merged kommune,
+KLASS does not say which former kommune went where: every candidate is listed and the shares are
+None (unknown), not a proportional guess, unless the split re-established a former kommune with its
+old borders (data/restorations.csv: 1580 Haram 2024 is 1534 Haram before 2020). Then the territory is
+traced: old Ålesund (1504) lies wholly in 1508, old Haram (1534) wholly in 1580, and back from 1508
+the shares are those of the merged kommuner other than Haram.
 """
 
 from __future__ import annotations
@@ -53,6 +55,52 @@ def _split_shares() -> dict[tuple[dt.date, str, str], float | None]:
         key = (dt.date.fromisoformat(r["date"]), r["old_code"], r["new_code"])
         out[key] = float(r["share"]) if r["share"] else None
     return out
+
+
+@dataclass(frozen=True)
+class _Restoration:
+    split_code: str
+    new_code: str
+    former_code: str
+
+
+@cache
+def _restorations() -> dict[dt.date, tuple[_Restoration, ...]]:
+    out: dict[dt.date, list[_Restoration]] = {}
+    for r in _data.read_csv("restorations.csv"):
+        out.setdefault(dt.date.fromisoformat(r["date"]), []).append(
+            _Restoration(r["split_code"], r["new_code"], r["former_code"])
+        )
+    return {d: tuple(v) for d, v in out.items()}
+
+
+def _restricted(
+    current: str, links: dict[str, float | None], lineage: frozenset[str], date: dt.date, forward: bool
+) -> dict[str, float | None] | None:
+    """The links of a merged-then-split unit after tracing territory, or None when nothing applies.
+
+    Forwards (`current` is the split kommune): a part that was the restored former kommune goes to
+    the new one; any other part goes to the other new kommuner. Backwards (`current` is the merged
+    kommune, `lineage` the codes the tracked part had later): the restored kommune came wholly from
+    the former one; the rest came from the others.
+    """
+    for r in _restorations().get(date, ()) if forward else _all_restorations():
+        if forward and current == r.split_code and r.new_code in links:
+            keep = {r.new_code} if r.former_code in lineage else set(links) - {r.new_code}
+        elif not forward and r.split_code in lineage and r.former_code in links:
+            keep = {r.former_code} if r.new_code in lineage else set(links) - {r.former_code}
+        else:
+            continue
+        kept = {c: s for c, s in links.items() if c in keep}
+        if any(s is None for s in kept.values()):
+            return dict.fromkeys(kept, None) if len(kept) > 1 else dict.fromkeys(kept, 1.0)
+        total = sum(s for s in kept.values() if s is not None)
+        return {c: (s or 0.0) / total if total > 0 else None for c, s in kept.items()}
+    return None
+
+
+def _all_restorations() -> tuple[_Restoration, ...]:
+    return tuple(r for rs in _restorations().values() for r in rs)
 
 
 @cache
@@ -130,6 +178,7 @@ def harmonise(code: str, from_year: int | str | dt.date, to_year: int | str | dt
     # unit is divided again (a split forwards, a merger backwards), nothing says how the source's
     # part was divided: the shares become unknown rather than a proportional guess.
     partial: dict[str, bool] = {text: False}
+    lineage: dict[str, frozenset[str]] = {text: frozenset({text})}
     forward = dst >= src
     indices = range(src, dst) if forward else range(src - 1, dst - 1, -1)
     for index in indices:
@@ -138,10 +187,21 @@ def harmonise(code: str, from_year: int | str | dt.date, to_year: int | str | dt
         new_vector: dict[str, float | None] = {}
         new_kinds: dict[str, str] = {}
         new_partial: dict[str, bool] = {}
+        new_lineage: dict[str, frozenset[str]] = {}
+        date = _data.versions()[index + 1].valid_from
         for current, weight in vector.items():
             links = shares[current]
-            ambiguous = partial[current] and len(links) > 1
+            # Only a part of a merged-then-split unit needs tracing; the whole unit keeps its shares.
+            traced = (
+                _restricted(current, links, lineage[current], date, forward)
+                if partial[current] and len(links) > 1
+                else None
+            )
+            if traced is not None:
+                links = traced
+            ambiguous = partial[current] and len(links) > 1 and traced is None
             for target, share in links.items():
+                new_lineage[target] = new_lineage.get(target, frozenset()) | lineage[current] | {target}
                 value = None if ambiguous else _mul(weight, share)
                 new_vector[target] = _add(new_vector[target], value) if target in new_vector else value
                 kind = step.kind(current, target) if forward else step.kind(target, current)
@@ -149,7 +209,7 @@ def harmonise(code: str, from_year: int | str | dt.date, to_year: int | str | dt
                 new_kinds[target] = best
                 shared = len(step.predecessors[target] if forward else step.successors[target]) > 1
                 new_partial[target] = new_partial.get(target, False) or partial[current] or shared
-        vector, kinds, partial = new_vector, new_kinds, new_partial
+        vector, kinds, partial, lineage = new_vector, new_kinds, new_partial, new_lineage
     names = _data.version_members(dst)
     out = [
         Candidate(c, names[c], None if s is None else round(s, 6), kinds[c])  # type: ignore[arg-type]
