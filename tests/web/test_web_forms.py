@@ -7,11 +7,18 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iplos.cases import Application, RateCard
+from iplos.cases import Application, RateCard, from_json
 from iplos.cases.commands import MakeOffer, ProposeAnonymisation, RecordHours
 from iplos.cases.examples import example_application
+from iplos.cases.population import (
+    AgeRange,
+    Population,
+    RegionCriterion,
+    RegisterCondition,
+    ServiceCriterion,
+)
 from iplos.errors import Problem
-from iplos.web import _forms
+from iplos.web import _forms, _population_form
 from iplos.web._commands import command_from_form, fields_of
 
 
@@ -48,16 +55,84 @@ def test_the_application_form_reads_back_what_it_shows() -> None:
         "legal_basis.gdpr_article6": content.legal_basis.gdpr_article6,
         "legal_basis.gdpr_article9": content.legal_basis.gdpr_article9,
         "aarganger": "2012-2016",
-        "population": content.population,
+        "population.age.min_age": "80",
+        "population.services[0].codes": "",
+        "population.services[0].groups": ["hjemmetjenester"],
+        "population.services[1].codes": "",
+        "population.home_dwelling": "on",
+        "population.registers[0].variable": "",
+        "population.description": content.population.description,
         "output": "microdata",
         "recipients": "\n".join(content.recipients),
         "storage_security": content.storage_security,
         "deletion_date": content.deletion_date.isoformat() if content.deletion_date else "",
     }
+    for i, v in enumerate(content.variables):
+        form[f"variables[{i}].justification"] = v.justification
+        form[f"variables[{i}].purpose"] = "forskning"
     read, problems = _forms.read_application(content, form, ["forskning"])
     assert not problems and read == content
+    assert _forms.read_application(
+        content, {**form, **_population_form.population_fields(content.population)}, ["forskning"]
+    ) == (content, [])
     bad, problems = _forms.read_application(content, {**form, "project.end": "1.1.2030", "output": "x"}, [])
     assert bad is None and [(p.column, p.rule) for p in problems] == [("project.end", "date")]
+
+
+def test_the_population_builder_reads_every_criterion() -> None:
+    form = {
+        "population.age.min_age": "67",
+        "population.age.max_age": "90",
+        "population.age.at": "2016-12-31",
+        "population.sex": ["2"],
+        "population.services[0].codes": "15, 16",
+        "population.services[0].min_hours": "2,5",
+        "population.husstand": ["1"],
+        "population.region.level": "fylke",
+        "population.region.codes": "03, 46",
+        "population.region.year": "2024",
+        "population.functional_assessment": "on",
+        "population.registers[0].variable": "npr.hoveddiagnose",
+        "population.registers[0].codes": "I60-I69",
+        "population.registers[0].within": "aargang",
+    }
+    problems: list[Problem] = []
+    data = _population_form.read_population(form, problems)
+    assert not problems
+    pop = from_json(Population, data)
+    assert pop == Population(
+        age=AgeRange(67, 90, date(2016, 12, 31)),
+        sex=(2,),
+        services=(ServiceCriterion(codes=(15, 16), min_hours=2.5),),
+        husstand=(1,),
+        region=RegionCriterion("fylke", ("03", "46"), 2024),
+        functional_assessment=True,
+        registers=(RegisterCondition("npr", "hoveddiagnose", ("I60-I69",), "aargang"),),
+    )
+    assert (
+        from_json(
+            Population, _population_form.read_population(_population_form.population_fields(pop), problems)
+        )
+        == pop
+        and not problems
+    )
+    _population_form.read_population(
+        {
+            "population.age.min_age": "old",
+            "population.services[0].codes": "15, home",
+            "population.region.codes": "0301",
+            "population.registers[0].variable": "",
+            "population.registers[0].codes": "I63",
+        },
+        problems,
+    )
+    assert [(p.column, p.rule) for p in problems] == [
+        ("population.age.min_age", "number"),
+        ("population.services[0].codes[1]", "number"),
+        ("population.region.level", "required"),
+        ("population.region.year", "required"),
+        ("population.registers[0].variable", "required"),
+    ]
 
 
 def test_cart_helpers_keep_one_of_each() -> None:

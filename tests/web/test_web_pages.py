@@ -13,6 +13,7 @@ from pages_helpers import Site, Visitor, make_site  # type: ignore[import-not-fo
 
 from iplos.cases import Application
 from iplos.cases.examples import drive, example_application
+from iplos.web import _population_form
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def application_form(content: Application) -> dict[str, Any]:
         "legal_basis.gdpr_article9": lb.gdpr_article9,
         "purposes": list(content.purposes),
         "aarganger": f"{min(content.aarganger)}-{max(content.aarganger)}",
-        "population": content.population if isinstance(content.population, str) else "{}",
+        **_population_form.population_fields(content.population),
         "output": content.output,
         "recipients": "\n".join(content.recipients),
         "storage_security": content.storage_security,
@@ -48,6 +49,7 @@ def application_form(content: Application) -> dict[str, Any]:
         form["legal_basis.research"] = "on"
     for i, v in enumerate(content.variables):
         form[f"variables[{i}].justification"] = v.justification
+        form[f"variables[{i}].purpose"] = v.purpose or ""
     for i, link in enumerate(content.linkages):
         form[f"linkages[{i}].register"] = link.register
         form[f"linkages[{i}].approval_reference"] = link.approval_reference

@@ -9,14 +9,13 @@ form does not show (one added to the model later) is kept as it was. Input that 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any
 
 from iplos.cases import Application, VariableRequest, from_json, to_json
 from iplos.errors import IplosError, Problem
+from iplos.web import _population_form
 
 PURPOSES: tuple[str, ...] = (
     "overvaking",
@@ -28,10 +27,6 @@ PURPOSES: tuple[str, ...] = (
 )
 LINKABLE: tuple[str, ...] = ("dar", "npr", "ssb")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-VARIABLE_PURPOSES: str | None = next(
-    (f.name for f in fields(VariableRequest) if f.name in ("purposes", "purpose")), None
-)
-"""The field of a requested variable naming its § 1-3 purpose(s), when the model has one."""
 
 
 def years_text(years: tuple[int, ...] | list[int]) -> str:
@@ -111,27 +106,13 @@ def read_application(
         legal[key] = str(form.get(f"legal_basis.{key}", "")).strip()
     data["purposes"] = [p for p in purposes if p in PURPOSES]
     data["aarganger"] = parse_years(str(form.get("aarganger", "")), problems)
-    population = str(form.get("population", ""))
-    if isinstance(data.get("population"), str):
-        data["population"] = population.strip()
-    else:
-        try:
-            data["population"] = json.loads(population) if population.strip() else {}
-        except json.JSONDecodeError as exc:
-            problems.append(
-                Problem(
-                    f"the population is not valid JSON: {exc.msg} (line {exc.lineno})",
-                    column="population",
-                    rule="json",
-                )
-            )
+    if _population_form.has_any(form, "population"):
+        data["population"] = _population_form.read_population(form, problems)
     for i, var in enumerate(data["variables"]):
         var["justification"] = str(form.get(f"variables[{i}].justification", var["justification"])).strip()
-        if VARIABLE_PURPOSES is not None and f"variables[{i}].{VARIABLE_PURPOSES}" in form:
-            chosen = str(form.get(f"variables[{i}].{VARIABLE_PURPOSES}", ""))
-            var[VARIABLE_PURPOSES] = (
-                ([chosen] if chosen else []) if isinstance(var[VARIABLE_PURPOSES], list) else chosen
-            )
+        if f"variables[{i}].purpose" in form:
+            chosen = str(form.get(f"variables[{i}].purpose", ""))
+            var["purpose"] = chosen if chosen in PURPOSES else None
     for i, link in enumerate(data["linkages"]):
         for key in ("register", "approval_reference", "purpose"):
             link[key] = str(form.get(f"linkages[{i}].{key}", link[key])).strip()
@@ -151,13 +132,6 @@ def read_application(
 def _column_of(message: str) -> str | None:
     head = message.split(":", 1)[0].strip()
     return head if re.fullmatch(r"[a-z_.\[\]0-9]+", head) else None
-
-
-def population_text(value: object) -> str:
-    """The population field as the form shows it: the text, or the structured criteria as JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(to_json(value), ensure_ascii=False, indent=2)
 
 
 def with_variable(content: Application, register: str, name: str) -> Application:

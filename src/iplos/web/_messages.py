@@ -257,10 +257,6 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     ),
     "hint.aarganger": ("F.eks. 2012-2016 eller 2012, 2014", "E.g. 2012-2016 or 2012, 2014"),
     "hint.population": ("Hvem dataene skal gjelde.", "Who the data are about."),
-    "hint.population_json": (
-        "Kriterier på katalogvariabler (JSON).",
-        "Criteria on catalogue variables (JSON).",
-    ),
     "hint.justification": (
         "Hvorfor variabelen er relevant og nødvendig for formålet.",
         "Why the variable is relevant and necessary for the purpose.",
@@ -448,6 +444,75 @@ _EVENTS: dict[str, tuple[str, str]] = {
     "Withdrawn": ("Trukket", "Withdrawn"),
 }
 _ENTRIES.update({f"event.{name}": pair for name, pair in _EVENTS.items()})
+
+# webfix: the structured population, per-variable purpose, levels, withdraw/close, diff, tables.
+_APPLICATION_MODEL: dict[str, tuple[str, str]] = {
+    "pop.everyone": (
+        "Alle personer i årgangene (ingen andre kriterier)",
+        "Every person in the årganger (no other criteria)",
+    ),
+    "pop.age": ("Alder", "Age"),
+    "pop.birth_years": ("Fødselsår", "Year of birth"),
+    "pop.in_words": ("Populasjonen i ord", "The population in words"),
+    "pop.condition.npr.hoveddiagnose": ("NPR-episode med hoveddiagnose", "NPR episode with main diagnosis"),
+    "pop.condition.dar.underliggende_dodsarsak": (
+        "Død med underliggende dødsårsak",
+        "Died with underlying cause",
+    ),
+    "pop.condition.iplos.kode": ("IPLOS-diagnose", "IPLOS diagnosis"),
+    "pop.within.period": ("i perioden", "in the period"),
+    "pop.within.aargang": ("i samme årgang", "in the same årgang"),
+    "field.population.everyone": ("Alle personer", "Every person"),
+    "field.population.age": ("Alder", "Age"),
+    "field.population.age.min_age": ("Fra alder", "From age"),
+    "field.population.age.max_age": ("Til alder", "To age"),
+    "field.population.age.at": ("Alder per dato", "Age on date"),
+    "field.population.birth_years": ("Fødselsår", "Year of birth"),
+    "field.population.birth_years.first": ("Født fra og med", "Born from"),
+    "field.population.birth_years.last": ("Født til og med", "Born until"),
+    "field.population.sex": ("Kjønn", "Sex"),
+    "field.population.services": ("Tjenester mottatt i årgangen", "Services received in the årgang"),
+    "field.population.services.codes": ("Tjenestekoder", "Service codes"),
+    "field.population.services.groups": ("SSB-grupper", "SSB groups"),
+    "field.population.services.min_hours": ("Minst timer per uke", "At least hours per week"),
+    "field.population.husstand": ("Husstand", "Household"),
+    "field.population.home_dwelling": (
+        "Hjemmeboende (ingen institusjonsopphold ved utgangen av årgangen)",
+        "Home-dwelling (no institution stay at the end of the årgang)",
+    ),
+    "field.population.region": ("Bosted", "Residence"),
+    "field.population.region.level": ("Nivå", "Level"),
+    "field.population.region.codes": ("Kommune- eller fylkesnumre", "Municipality or county numbers"),
+    "field.population.region.year": ("Inndeling per 1. januar", "Classification on 1 January"),
+    "field.population.functional_assessment": (
+        "Har funksjonsvurdering i årgangen",
+        "Has a functional assessment in the årgang",
+    ),
+    "field.population.registers": ("Vilkår i koblede registre", "Conditions in linked registers"),
+    "field.population.registers.variable": ("Vilkår", "Condition"),
+    "field.population.registers.register": ("Register", "Register"),
+    "field.population.registers.codes": ("ICD-10-koder eller intervaller", "ICD-10 codes or ranges"),
+    "field.population.registers.within": ("Når", "When"),
+    "field.population.description": ("Beskrivelse med egne ord", "Description in your own words"),
+    "hint.population.age.at": (
+        "Tom: alderen ved utgangen av hver årgang.",
+        "Empty: the age at the end of each årgang.",
+    ),
+    "hint.population.services": (
+        "Én rad per kriterium; en tom rad brukes ikke.",
+        "One row per criterion; a blank row is not used.",
+    ),
+    "hint.population.services.codes": ("Volven 9151, f.eks. 15, 16", "Volven 9151, e.g. 15, 16"),
+    "hint.population.description": (
+        "Vises ved siden av kriteriene; brukes ikke til utvalget.",
+        "Shown beside the criteria; never applied.",
+    ),
+    "rule.structured_population": (
+        "Populasjonen er bare beskrevet med ord: angi den som kriterier, eller velg alle personer.",
+        "The population is given in words only: state it as criteria, or choose every person.",
+    ),
+}
+_ENTRIES.update(_APPLICATION_MODEL)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "nb": {key: pair[0] for key, pair in _ENTRIES.items()},

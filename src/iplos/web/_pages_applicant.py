@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from iplos.cases import Case, CaseNotFound, CommandRefused, User
+from iplos.cases.population import Language, in_words
 from iplos.catalog import Variable, catalog
 from iplos.errors import IplosError, Problem
-from iplos.web import _forms
+from iplos.web import _forms, _population_form
 from iplos.web._render import (
     PageUser,
     PostedForm,
@@ -210,6 +211,9 @@ def _posted(form: FormData) -> dict[str, Any]:
     """The raw posted values, to show again when the form could not be read."""
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     values["purposes"] = list(map(str, form.getlist("purposes")))
+    for key in form:
+        if key.endswith((".sex", ".husstand", ".groups")):
+            values[key] = list(map(str, form.getlist(key)))
     return values
 
 
@@ -243,13 +247,13 @@ def _edit(
         "legal_basis.gdpr_article9": value("legal_basis.gdpr_article9", lb.gdpr_article9),
         "purposes": posted.get("purposes", list(c.purposes)),
         "aarganger": value("aarganger", _forms.years_text(c.aarganger)),
-        "population": value("population", _forms.population_text(c.population)),
         "recipients": value("recipients", "\n".join(c.recipients)),
         "storage_security": value("storage_security", c.storage_security),
         "deletion_date": value("deletion_date", c.deletion_date.isoformat() if c.deletion_date else ""),
         "output": value("output", c.output),
     }
     cat = catalog()
+    lang: Language = "nb" if _lang(request) == "nb" else "en"
     labels: dict[tuple[str, str], str] = {}
     for v in c.variables:
         try:
@@ -271,10 +275,29 @@ def _edit(
         purposes=_forms.PURPOSES,
         linkable=_forms.LINKABLE,
         labels=labels,
-        variable_purposes=_forms.VARIABLE_PURPOSES,
-        structured_population=not isinstance(c.population, str),
+        population_values=_population_form.builder_values(c.population, posted),
+        population_options=population_options(request),
+        population_words=in_words(c.population, lang, service_of(request).catalogue)
+        if c.population.has_criteria or c.population.description
+        else "",
         last_return=case.returns[-1] if case.returns else (),
     )
+
+
+def population_options(request: Request) -> dict[str, list[tuple[str, str]] | tuple[str, ...]]:
+    """The builder's choices: sexes, households and SSB service groups (in the page's language)."""
+    cat = service_of(request).catalogue
+    nb = _lang(request) == "nb"
+
+    def labelled(found: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(code, f"{names[0] if nb else names[1]}") for code, names in found.items()]
+
+    return {
+        "sex": labelled(cat.code_labels("kjonn", "iplos")),
+        "husstand": labelled(cat.code_labels("husstand", "iplos")),
+        "groups": labelled(cat.service_groups()),
+        "conditions": _population_form.CONDITIONS,
+    }
 
 
 def _lang(request: Request) -> str:

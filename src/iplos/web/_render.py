@@ -116,6 +116,7 @@ def render(
         "here": quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="/?=&"),
         "problem_text": partial(problem_text, lang),
         "field_label": partial(field_label, lang),
+        "field_anchor": field_anchor,
         **context,
     }
     html = ENV.get_template(template).render(values)
@@ -137,6 +138,7 @@ def field_label(lang: _i18n.Lang, column: str | None) -> str:
     if not column:
         return ""
     bare = re.sub(r"\[\d+\]", "", column)
+    bare = re.sub(r"^tables\.universe(?=\.|$)", "population", bare)
     index = re.search(r"\[(\d+)\]", column)
     last = bare.rsplit(".", 1)[-1]
     for key in (f"field.{bare}", f"field.{bare.replace('linkages.', 'linkage.')}", f"field.{last}"):
@@ -144,6 +146,11 @@ def field_label(lang: _i18n.Lang, column: str | None) -> str:
             label = MESSAGES[lang][key]
             return f"{label} ({int(index.group(1)) + 1})" if index and key != f"field.{bare}" else label
     return column
+
+
+def field_anchor(column: str) -> str:
+    """The id of the form field a problem's path points into (a list item's: its list's field)."""
+    return "f-" + re.sub(r"\[\d+\]$", "", column)
 
 
 def redirect(url: str) -> RedirectResponse:
