@@ -141,6 +141,8 @@ def test_whole_case_through_the_pages(site: Site, lang: str) -> None:
 
     review = rita.get(f"/app/cases/{cid}/review")
     assert ('value="fylke"' in review.text) and ('value="5 years"' in review.text)
+    assert ("80 år eller eldre" if lang == "nb" else "aged 80 or older") in review.text
+    assert "variables.iplos.timer_per_uke.justification" in review.text  # what changed since the return
     assert ("5-årsgrupper" in review.text) == (lang == "nb")
     decisions: dict[str, str] = {}
     for i, v in enumerate(wanted.variables):
@@ -190,6 +192,7 @@ def test_whole_case_through_the_pages(site: Site, lang: str) -> None:
     case = site.service.get(cid)
     assert case.status == "offered" and case.offers[-1].total == 20 * 1350 + 6 * 1650
     page = kari.get(f"/app/cases/{cid}")
+    assert ("hjemmeboende" if lang == "nb" else "home-dwelling") in page.text
     assert (f"{due.day}.{due.month}.{due.year}" if lang == "nb" else f"{due.day} ") in page.text
     assert ("kr\u00a036\u00a0900,00" if lang == "nb" else "NOK\u00a036,900.00") in page.text
     kari.post(f"/app/cases/{cid}/do/accept_offer", {"version": case.version})
@@ -406,3 +409,23 @@ def test_appeal_withdraw_and_refused_commands_on_the_case_page(site: Site) -> No
     assert kari.post(f"/app/cases/{rejected.case_id}/do/no_such_command", {}).status_code == 400
     kari.post(f"/app/cases/{rejected.case_id}/do/withdraw", {"reason": "no longer needed"})
     assert site.service.get(rejected.case_id).status == "withdrawn"
+
+
+def test_withdraw_and_close_from_the_case_page(site: Site) -> None:
+    kari, rita = site.visitor("kari"), site.visitor("rita")
+    cid, wanted = compose(site, kari)
+    kari.post(f"/app/cases/{cid}/edit", {**application_form(wanted), "action": "submit"})
+    assert site.service.get(cid).status == "submitted"
+    page = rita.get(f"/app/cases/{cid}")
+    assert "/do/close" in page.text and "/do/withdraw" not in page.text
+    assert "/do/withdraw" in kari.get(f"/app/cases/{cid}").text
+    kari.post(
+        f"/app/cases/{cid}/do/withdraw", {"reason": "no funding", "version": site.service.get(cid).version}
+    )
+    assert site.service.get(cid).status == "withdrawn"
+    assert "/do/withdraw" not in kari.get(f"/app/cases/{cid}").text
+    other = case_id_of(kari.post("/app/cases").url)
+    closed = rita.post(
+        f"/app/cases/{other}/do/close", {"reason": "duplicate", "version": site.service.get(other).version}
+    )
+    assert closed.status_code == 200 and site.service.get(other).status == "closed"

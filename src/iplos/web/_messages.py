@@ -511,6 +511,19 @@ _APPLICATION_MODEL: dict[str, tuple[str, str]] = {
         "Populasjonen er bare beskrevet med ord: angi den som kriterier, eller velg alle personer.",
         "The population is given in words only: state it as criteria, or choose every person.",
     ),
+    "field.tables": ("Tabeller", "Tables"),
+    "review.changes": ("Endret siden retur", "Changed since the return"),
+    "review.no_changes": (
+        "Søkeren endret ingenting i søknaden.",
+        "The applicant changed nothing in the application.",
+    ),
+    "review.change_field": ("Felt", "Field"),
+    "review.change_kind": ("Endring", "Change"),
+    "review.change_before": ("Før", "Before"),
+    "review.change_after": ("Nå", "Now"),
+    "change.added": ("lagt til", "added"),
+    "change.removed": ("fjernet", "removed"),
+    "change.changed": ("endret", "changed"),
 }
 _ENTRIES.update(_APPLICATION_MODEL)
 

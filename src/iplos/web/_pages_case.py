@@ -10,6 +10,7 @@ read at: a case that moved on in between is refused (409), never overwritten.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,6 +30,9 @@ from iplos.cases import (
     letter,
 )
 from iplos.cases.commands import DecideVariable
+from iplos.cases.population import Language, in_words
+from iplos.cases.table_request import table_in_words
+from iplos.cases.validation import level_options
 from iplos.errors import IplosError, Problem
 from iplos.web._commands import RETURN_SECTIONS, command_from_form, fields_of
 from iplos.web._pages_applicant import deliverable_levels
@@ -118,7 +122,30 @@ def case_page(
         has_letter=case.decided_at is not None,
         downloads=request.app.state.deliveries is not None,
         invoice=service.invoice(case_id, user.actor) if case.hours or case.invoices else None,
+        population_words=population_in_words(request, case),
+        tables_words=[table_in_words(t, _language(request)) for t in case.content.tables],
     )
+
+
+def change_value(value: object) -> str:
+    """One side of a change as the reviewer reads it (a record as compact JSON, nothing as '–')."""
+    if value is None:
+        return "–"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _language(request: Request) -> Language:
+    return "nb" if lang_of(request) == "nb" else "en"
+
+
+def population_in_words(request: Request, case: Case) -> str:
+    """The case's population as one sentence in the page's language (catalogue labels)."""
+    pop = case.content.population
+    if not pop.has_criteria and not pop.description.strip():
+        return ""
+    return in_words(pop, _language(request), service_of(request).catalogue)
 
 
 def _failure(request: Request, user: User, case_id: str, exc: IplosError) -> Response:
@@ -302,7 +329,11 @@ def review_page(
         user=user,
         case=case,
         clock=service.clock(case_id, user.actor),
-        levels={v.name: deliverable_levels(request, v.name) for v in case.content.variables},
+        levels=level_options(case.content, service.catalogue),
+        population_words=population_in_words(request, case),
+        tables_words=[table_in_words(t, _language(request)) for t in case.content.tables],
+        changes=service.resubmission_diff(case_id, user.actor) if case.returns else [],
+        change_value=change_value,
         registers=registers,
         sections=RETURN_SECTIONS,
         error=error,
