@@ -135,13 +135,17 @@ def test_a_whole_case_in_the_browser(browser: Any, server: LiveServer, lang: str
     kari.go(f"/app/cases/{case_id}/edit")
     assert page.locator("#variables .card").count() == len(VARIABLES)
 
-    # submitting the empty application shows every problem at its field
+    # submitting the empty application (with a population no one fits) shows every problem at its field
+    page.fill("[name='population.age.min_age']", "130")
+    page.fill("[name='population.services[0].codes']", "15, 999")
     with page.expect_navigation():
         page.click("button[name=action][value=submit]")
     assert page.locator("#problems").is_visible()
     assert (
         page.locator("#err-project\\.title").is_visible()
         and page.locator("#err-variables\\[0\\]\\.justification").is_visible()
+        and page.locator("#err-population\\.age\\.min_age").is_visible()
+        and page.locator("#err-population\\.services\\[0\\]\\.codes").is_visible()
     )
     kari.check("application-problems")
 
@@ -158,7 +162,9 @@ def test_a_whole_case_in_the_browser(browser: Any, server: LiveServer, lang: str
         "legal_basis.gdpr_article6": "6(1)(e)",
         "legal_basis.gdpr_article9": "9(2)(j)",
         "aarganger": "2012-2016",
-        "population": "Recipients of home-based services aged 80+",
+        "population.age.min_age": "80",
+        "population.services[0].codes": "",
+        "population.description": "Recipients of home-based services aged 80+",
         "recipients": "Kari Nordmann",
         "storage_security": "TSD, two-factor login",
         "deletion_date": (today + timedelta(days=4 * 365)).isoformat(),
@@ -166,8 +172,11 @@ def test_a_whole_case_in_the_browser(browser: Any, server: LiveServer, lang: str
     for name, value in fill.items():
         page.fill(f"[name='{name}']", value)
     page.check("#purpose-forskning")
+    page.check("[name='population.services[0].groups'][value=hjemmetjenester]")
+    page.check("[name='population.home_dwelling']")
     for i, (_, name) in enumerate(VARIABLES):
         page.fill(f"[name='variables[{i}].justification']", WHY.format(name))
+        page.select_option(f"[name='variables[{i}].purpose']", "forskning")
     with page.expect_navigation():
         page.click("button[name=action][value=add_linkage]")
     page.select_option("[name='linkages[0].register']", "dar")
@@ -177,6 +186,7 @@ def test_a_whole_case_in_the_browser(browser: Any, server: LiveServer, lang: str
     assert page.url.endswith(f"/app/cases/{case_id}"), page.locator(".errors").all_inner_texts()
     assert kari.t("status.submitted") in page.inner_text("main")
     assert kari.t("clock.days_left", days=30) in page.inner_text(".clock")
+    assert ("80 år eller eldre" if lang == "nb" else "aged 80 or older") in page.inner_text("main")
     kari.check("case-submitted")
 
     # the reviewer: queue, start, return with a comment on the variables
