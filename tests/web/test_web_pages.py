@@ -429,3 +429,50 @@ def test_withdraw_and_close_from_the_case_page(site: Site) -> None:
         f"/app/cases/{other}/do/close", {"reason": "duplicate", "version": site.service.get(other).version}
     )
     assert closed.status_code == 200 and site.service.get(other).status == "closed"
+
+
+def test_table_requests_are_composed_in_the_form(site: Site) -> None:
+    kari = site.visitor("kari")
+    cid = case_id_of(kari.post("/app/cases").url)
+    base = {"aarganger": "2012-2016", "output": "tables", "population.everyone": "on"}
+    kari.post(f"/app/cases/{cid}/edit", {**base, "action": "add_table"})
+    page = kari.get(f"/app/cases/{cid}/edit")
+    assert 'name="tables[0].dimensions[0].variable"' in page.text
+    table = {
+        "tables[0].name": "users by county",
+        "tables[0].dimensions[0].variable": "iplos.kommune",
+        "tables[0].dimensions[1].variable": "iplos.fodselsaar",
+        "tables[0].statistic": "persons",
+        "tables[0].aarganger": "2014, 2016",
+    }
+    kari.post(f"/app/cases/{cid}/edit", {**base, **table, "action": "save"})
+    saved = site.service.get(cid).content.tables
+    assert [(d.variable, d.level) for d in saved[0].dimensions] == [("kommune", None), ("fodselsaar", None)]
+    assert saved[0].aarganger == (2014, 2016) and saved[0].universe is None
+    page = kari.get(f"/app/cases/{cid}/edit")
+    assert 'value="fylke"' in page.text and 'value="5 years"' in page.text  # levels of the chosen variables
+    kari.post(
+        f"/app/cases/{cid}/edit",
+        {
+            **base,
+            **table,
+            "tables[0].dimensions[0].level": "fylke",
+            "tables[0].aarganger": "2011",
+            "tables[0].universe.own": "on",
+            "action": "save",
+        },
+    )
+    saved = site.service.get(cid).content.tables
+    assert saved[0].dimensions[0].level == "fylke" and saved[0].universe is not None
+    page = kari.get(f"/app/cases/{cid}/edit")
+    assert 'name="tables[0].universe.age.min_age"' in page.text  # the universe's own builder
+    submitted = kari.post(
+        f"/app/cases/{cid}/edit",
+        {**base, **table, "tables[0].aarganger": "2011", "tables[0].universe.own": "on", "action": "submit"},
+    )
+    assert submitted.status_code == 422
+    assert (
+        'id="err-tables[0].aarganger"' in submitted.text and 'id="err-tables[0].universe"' in submitted.text
+    )
+    kari.post(f"/app/cases/{cid}/edit", {**base, "action": "remove_table:0"})
+    assert site.service.get(cid).content.tables == ()

@@ -15,7 +15,7 @@ from typing import Any
 
 from iplos.cases import Application, VariableRequest, from_json, to_json
 from iplos.errors import IplosError, Problem
-from iplos.web import _population_form
+from iplos.web import _population_form, _tables_form
 
 PURPOSES: tuple[str, ...] = (
     "overvaking",
@@ -113,6 +113,7 @@ def read_application(
         if f"variables[{i}].purpose" in form:
             chosen = str(form.get(f"variables[{i}].purpose", ""))
             var["purpose"] = chosen if chosen in PURPOSES else None
+    data["tables"] = _tables_form.read_tables(data["tables"], form, problems, parse_years)
     for i, link in enumerate(data["linkages"]):
         for key in ("register", "approval_reference", "purpose"):
             link[key] = str(form.get(f"linkages[{i}].{key}", link[key])).strip()

@@ -17,7 +17,7 @@ from iplos.cases import Case, CaseNotFound, CommandRefused, User
 from iplos.cases.population import Language, in_words
 from iplos.catalog import Variable, catalog
 from iplos.errors import IplosError, Problem
-from iplos.web import _forms, _population_form
+from iplos.web import _forms, _population_form, _tables_form
 from iplos.web._render import (
     PageUser,
     PostedForm,
@@ -168,6 +168,10 @@ def build_applicant_router() -> APIRouter:
             content = _forms.without_item(content, "linkages", _index(action))
         elif action == "add_linkage":
             content = _forms.with_linkage(content)
+        elif action.startswith("remove_table:"):
+            content = _forms.without_item(content, "tables", _index(action))
+        elif action == "add_table":
+            content = _tables_form.with_table(content)
         if content != case.content:
             case = service.edit_draft(case_id, user.actor, content, expected_version=case.version)
         if action != "submit":
@@ -196,6 +200,8 @@ def _index(action: str) -> int:
 def _anchor(action: str) -> str:
     if "linkage" in action:
         return "linkages"
+    if "table" in action:
+        return "tables"
     if "variable" in action:
         return "variables"
     return "main"
@@ -277,6 +283,16 @@ def _edit(
         labels=labels,
         population_values=_population_form.builder_values(c.population, posted),
         population_options=population_options(request),
+        tables=[
+            (
+                _tables_form.table_values(t, posted, i),
+                _population_form.builder_values(t.universe, posted, f"tables[{i}].universe"),
+            )
+            for i, t in enumerate(c.tables)
+        ],
+        dimension_choices=_tables_form.dimension_choices(service_of(request).catalogue),
+        statistics=_tables_form.STATISTICS,
+        max_dimensions=_tables_form.MAX_DIMENSIONS,
         population_words=in_words(c.population, lang, service_of(request).catalogue)
         if c.population.has_criteria or c.population.description
         else "",

@@ -221,3 +221,8 @@ def builder_values(pop: Population | None, posted: Mapping[str, Any], prefix: st
         out[f"{prefix}.{name}"] = out.get(f"{prefix}.{name}") in ("on", True)
     out[f"{prefix}.rows"] = rows
     return out
+
+
+def has_any_criterion_field(form: Mapping[str, Any], prefix: str) -> bool:
+    """Whether the form carries builder fields under `prefix` (not only the 'own universe' box)."""
+    return any(str(k).startswith(prefix + ".") and str(k) != prefix + ".own" for k in form)
