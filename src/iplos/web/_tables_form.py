@@ -10,7 +10,6 @@ application's population.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,7 +28,6 @@ def blank_table() -> dict[str, Any]:
     return {"name": "", "dimensions": [], "statistic": "persons", "aarganger": [], "universe": None}
 
 
-@functools.cache
 def _choices(catalogue: CatalogueView) -> tuple[tuple[str, tuple[str, ...]], ...]:
     out = []
     for v in catalog().variables():
