@@ -511,6 +511,7 @@ _APPLICATION_MODEL: dict[str, tuple[str, str]] = {
         "Populasjonen er bare beskrevet med ord: angi den som kriterier, eller velg alle personer.",
         "The population is given in words only: state it as criteria, or choose every person.",
     ),
+    "field.purpose": ("Formål for variabelen", "Purpose of the variable"),
     "field.tables": ("Tabeller", "Tables"),
     "edit.tables": ("Tabeller i søknaden ({n})", "Tables in the application ({n})"),
     "edit.table_n": ("Tabell {n}", "Table {n}"),
