@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -90,9 +91,13 @@ def spark_builder(settings: Settings, builder: Any, app_name: str = "iplos") -> 
         builder = builder.master(settings.spark_master).config(
             "spark.executor.memory", settings.spark_executor_memory
         )
-        if settings.spark_master.startswith("spark://127.0.0.1") or "localhost" in settings.spark_master:
-            builder = builder.config("spark.driver.host", "127.0.0.1").config(
-                "spark.driver.bindAddress", "127.0.0.1"
+        if settings.spark_master.startswith(("spark://127.0.0.1", "spark://localhost")):
+            # A cluster on this machine: the executors reach the driver on the loopback address and
+            # run Python workers with this interpreter (the one that has iplos and its packages).
+            builder = (
+                builder.config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.pyspark.python", sys.executable)
             )
     return builder
 
