@@ -128,18 +128,18 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.driver, self.workers = driver, workers
         self.peak_driver = self.peak_workers = 0
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._done.is_set():
             children = _children()
             self.peak_driver = max(self.peak_driver, sum(map(_rss, _tree([self.driver], children))))
             if self.workers:
                 self.peak_workers = max(self.peak_workers, sum(map(_rss, _tree(self.workers, children))))
-            self._stop.wait(0.2)
+            self._done.wait(0.2)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
 
 

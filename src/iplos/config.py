@@ -11,6 +11,7 @@
 | IPLOS_ENGINE_SLOTS | DuckDB connections open at once in this process; each gets limit / slots | 2 |
 | IPLOS_SPARK_MASTER | Spark master URL, e.g. spark://127.0.0.1:7077 (tools/spark_cluster.sh) | local[*] |
 | IPLOS_SPARK_EXECUTOR_MEMORY | memory of each Spark executor on the cluster, e.g. 768m | 768m |
+| IPLOS_SPARK_SHUFFLE_PARTITIONS | partitions of a Spark join or GROUP BY (Spark's own default is 200) | 8 |
 
 DuckDB spills what exceeds its memory limit to `$IPLOS_HOME/spill/` (one folder per connection,
 removed when it closes).
@@ -29,6 +30,7 @@ Backend = Literal["duckdb", "spark"]
 DEFAULT_MEMORY_LIMIT = 2 * 1000**3  # bytes: "2GB" as DuckDB reads it (decimal units)
 DEFAULT_ENGINE_SLOTS = 2
 DEFAULT_EXECUTOR_MEMORY = "768m"
+DEFAULT_SHUFFLE_PARTITIONS = 8
 _UNITS = {
     "": 1,
     "b": 1,
@@ -89,6 +91,7 @@ class Settings:
     engine_slots: int = DEFAULT_ENGINE_SLOTS
     spark_master: str | None = None  # None: local mode
     spark_executor_memory: str = DEFAULT_EXECUTOR_MEMORY
+    spark_shuffle_partitions: int = DEFAULT_SHUFFLE_PARTITIONS
 
     @classmethod
     def from_env(cls, home: Path | str | None = None) -> Settings:
@@ -118,6 +121,8 @@ class Settings:
             engine_slots=_positive_int("IPLOS_ENGINE_SLOTS") or DEFAULT_ENGINE_SLOTS,
             spark_master=master,
             spark_executor_memory=executor,
+            spark_shuffle_partitions=_positive_int("IPLOS_SPARK_SHUFFLE_PARTITIONS")
+            or DEFAULT_SHUFFLE_PARTITIONS,
         )
 
     @property

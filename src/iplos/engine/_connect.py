@@ -78,7 +78,8 @@ def spark_builder(settings: Settings, builder: Any, app_name: str = "iplos") -> 
     """Configure a `SparkSession.builder` for iplos: the configured master, UTC, no UI.
 
     Local mode unless IPLOS_SPARK_MASTER names a master (or spark-submit set one). The time zone is
-    fixed to UTC so that dates and timestamps read the same as on DuckDB. On a cluster the executors
+    fixed to UTC so that dates and timestamps read the same as on DuckDB; joins and GROUP BYs use
+    IPLOS_SPARK_SHUFFLE_PARTITIONS partitions. On a cluster the executors
     get IPLOS_SPARK_EXECUTOR_MEMORY and the driver binds to the loopback address the workers reach.
     """
     builder = (
@@ -86,6 +87,9 @@ def spark_builder(settings: Settings, builder: Any, app_name: str = "iplos") -> 
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
+        # Spark's 200 shuffle partitions cost a task each per join and GROUP BY: on a few cores
+        # that overhead, not the data, set the time of a delivery (measured in bench/bench_scale.py).
+        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
     )
     if settings.spark_master:
         builder = builder.master(settings.spark_master).config(
