@@ -163,3 +163,20 @@ def test_a_forgotten_engine_gives_its_slot_back_when_collected(tmp_path: Path) -
 def test_slots_too_small_for_duckdb_are_refused() -> None:
     with pytest.raises(IplosError, match="IPLOS_MEMORY_LIMIT"):
         MemoryBudget(64 * MiB, 4)
+
+
+def test_duckdbs_limit_is_per_connection_which_is_why_the_budget_divides_it() -> None:
+    """Two connections with a 64 MiB limit each hold more than 64 MiB together (nothing spills)."""
+    limit = 64 * MiB
+    held = []
+    connections = []
+    for _ in range(2):
+        con = duckdb.connect(":memory:", config={"memory_limit": "64MiB", "threads": 1})
+        con.execute("SET temp_directory = ''")  # no spilling: what is held is in memory
+        con.execute("CREATE TABLE t AS SELECT range AS i, md5(range::varchar) AS s FROM range(1000000)")
+        rows = con.sql("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()
+        held.append(int(rows[0][0]))
+        connections.append(con)
+    assert all(h < limit for h in held) and sum(held) > limit, held
+    for con in connections:
+        con.close()
