@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,7 +59,13 @@ class Engine:
     """
 
     def __init__(
-        self, settings: Settings, backend: Backend, con: BaseBackend, *, owns_session: bool = False
+        self,
+        settings: Settings,
+        backend: Backend,
+        con: BaseBackend,
+        *,
+        owns_session: bool = False,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.backend: Backend = backend
@@ -66,6 +73,9 @@ class Engine:
         self.store = RegisterStore(settings, recover=False)
         self._owns_session = owns_session
         self._views: list[str] = []
+        # Release the memory slot and the spill folder on close, or when a forgotten engine is
+        # collected (else a leaked engine would hold its slot for the rest of the process).
+        self._finalizer = weakref.finalize(self, on_close) if on_close else None
 
     def __enter__(self) -> Engine:
         return self
@@ -265,3 +275,5 @@ class Engine:
                 session.stop()
         else:
             self.con.disconnect()
+        if self._finalizer is not None:
+            self._finalizer()  # runs connect's callback once: slot released, spill folder removed
