@@ -11,12 +11,15 @@ the chosen transformation. Vocabulary after ARX (Prasser & Kohlmayer 2015):
 - `search(freq, hierarchies, SearchConfig(...)) -> SearchResult`: the optimal transformation.
 - `assess_risk(freq, population=None) -> RiskReport`: re-identification risk and its drivers.
 - `generalize`, `local_suppression`: transformations; `check_release`: the independent re-check.
+- `NodeMeasure`: the metrics of a node when the suppressed records are chosen outside the search
+  (person-level release); `encode_hierarchy` / `EncodedHierarchy`: hierarchies as integer codes.
 """
 
 from __future__ import annotations
 
 from iplos.catalog.hierarchy import Hierarchy
 from iplos.sdc._check import CheckReport, check_release
+from iplos.sdc._encoding import EncodedHierarchy, encode_hierarchy
 from iplos.sdc._criteria import (
     Criterion,
     DistinctLDiversity,
@@ -28,6 +31,7 @@ from iplos.sdc._criteria import (
 )
 from iplos.sdc._evaluate import NodeResult
 from iplos.sdc._frequency import FrequencyTable
+from iplos.sdc._measure import NodeMeasure
 from iplos.sdc._local import LocalSuppression, local_suppression
 from iplos.sdc._metrics import AECS, Discernibility, Loss, Metric, NonUniformEntropy, Precision, metric_named
 from iplos.sdc._risk import RiskMeasure, RiskReport, SensitiveReport, assess_risk, risk_from_class_sizes
@@ -41,6 +45,7 @@ __all__ = [
     "Criterion",
     "Discernibility",
     "DistinctLDiversity",
+    "EncodedHierarchy",
     "EntropyLDiversity",
     "EqualTCloseness",
     "FrequencyTable",
@@ -49,6 +54,7 @@ __all__ = [
     "LocalSuppression",
     "Loss",
     "Metric",
+    "NodeMeasure",
     "NodeResult",
     "NonUniformEntropy",
     "OrderedTCloseness",
@@ -62,6 +68,7 @@ __all__ = [
     "SudaReport",
     "assess_risk",
     "check_release",
+    "encode_hierarchy",
     "generalize",
     "local_suppression",
     "metric_named",
