@@ -35,7 +35,7 @@ from iplos.delivery._plan import Plan
 from iplos.delivery._release import Criteria
 from iplos.delivery._tables import protected_tables, table_specs, write_tables_delivery
 from iplos.delivery._write import Delivered, write_delivery
-from iplos.engine import connect
+from iplos.engine import Engine, connect
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
 from iplos.linkage import LinkedExtract, link
@@ -140,6 +140,18 @@ class Processor:
         frame: pd.DataFrame = extract.table.to_pandas()
         return frame
 
+    def _engine(self) -> Engine:
+        """The engine the release path groups person signatures in (the configured backend)."""
+        return connect(self.settings, self.backend, self.spark_session)
+
+    def _evaluate(self, extract: LinkedExtract, plan: Plan, setup: Anonymisation) -> Evaluation:
+        engine = self._engine()
+        try:
+            return evaluate(engine, extract.table, plan, setup.hierarchies)
+        finally:
+            if self.spark_session is None:
+                engine.close()
+
     # steps -----------------------------------------------------------------------------------------
     def propose(self, case_id: str, comment: str = "") -> StepResult:
         """Link (recording it when not done yet), search the optimal plan and propose it."""
@@ -153,18 +165,26 @@ class Processor:
         self, case_id: str, extract: LinkedExtract, setup: Anonymisation, comment: str
     ) -> StepResult:
         self.progress("searching the least-generalised plan that meets the criteria")
-        frame = self._frame(extract)
-        plan, result = propose(frame, setup, self.criteria)
-        evaluation = evaluate(frame, plan, setup.hierarchies)
+        engine = self._engine()
+        try:
+            plan, outcome = propose(engine, extract.table, setup, self.criteria)
+            evaluation = evaluate(engine, extract.table, plan, setup.hierarchies)
+        finally:
+            if self.spark_session is None:
+                engine.close()
+        result = outcome.search
+        assert result is not None
         data = to_case_plan(plan, setup.hierarchies, evaluation)
         data["results"]["search"] = {
             "utility": result.utility,
+            "unit": plan.criteria.unit,
             "lattice_size": result.lattice_size,
             "evaluated": result.evaluated,
             "satisfying_seen": len(result.satisfying),
             "seconds": round(result.seconds, 3),
-            "search_suppressed": result.suppressed,
-            "alternatives": alternatives(result, setup.hierarchies),
+            "search_suppressed": result.suppressed_records,
+            "search_suppressed_persons": result.suppressed_persons,
+            "alternatives": alternatives(outcome, setup.hierarchies),
         }
         self.service.propose_anonymisation(case_id, self.actor, data, comment)
         return StepResult(
@@ -187,12 +207,12 @@ class Processor:
             return self._propose(
                 case_id, extract, setup, f"the counter-proposal does not fit the extract: {exc}"
             )
-        if not self._at_least_as_strict(plan.criteria):
-            reason = f"its criteria {plan.criteria.to_dict()} are looser than {self.criteria.to_dict()}"
+        if not plan.criteria.at_least_as_strict_as(self.criteria):
+            reason = f"its criteria ({plan.criteria.describe()}) are looser than {self.criteria.describe()}"
             return self._propose(case_id, extract, setup, f"the counter-proposal is refused: {reason}")
-        evaluation = evaluate(self._frame(extract), plan, setup.hierarchies)
+        evaluation = self._evaluate(extract, plan, setup)
         if not evaluation.acceptable:
-            reason = f"it would suppress {evaluation.suppressed_share:.1%} of the records"
+            reason = f"it would suppress {evaluation.suppressed_share:.1%} of the {plan.criteria.unit}s"
             return self._propose(
                 case_id, extract, setup, f"the counter-proposal does not meet the criteria: {reason}"
             )
@@ -205,15 +225,6 @@ class Processor:
             evaluation=evaluation,
         )
 
-    def _at_least_as_strict(self, criteria: Criteria) -> bool:
-        """A counter-proposal may ask for stronger protection, never weaker."""
-        mine = self.criteria
-        return (
-            criteria.k >= mine.k
-            and criteria.max_suppressed <= mine.max_suppressed
-            and (mine.l is None or (criteria.l is not None and criteria.l >= mine.l))
-        )
-
     def deliver(self, case_id: str, on_file: Callable[[str], None] | None = None) -> StepResult:
         """Link anew, apply the agreed plan, pass the release gate, write the files, record the delivery."""
         case = self.service.get(case_id)
@@ -222,11 +233,11 @@ class Processor:
             raise IplosError(f"case {case_id} has no agreed anonymisation plan (status {case.status})")
         extract, setup = self.link(case)
         plan = from_case_plan(agreed, setup)
+        evaluation = self._evaluate(extract, plan, setup)
         frame = self._frame(extract)
-        evaluation = evaluate(frame, plan, setup.hierarchies)
         if not evaluation.acceptable:
             raise IplosError(
-                f"case {case_id}: the agreed plan suppresses {evaluation.suppressed_share:.1%} of the records "
+                f"case {case_id}: the agreed plan suppresses {evaluation.suppressed_share:.1%} of the {plan.criteria.unit}s "
                 f"today, more than the agreed {plan.criteria.max_suppressed:.1%}; propose a new plan"
             )
         delivery_id = self._next_delivery_id(case)

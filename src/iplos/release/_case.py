@@ -115,7 +115,11 @@ def from_case(
         if level is not None and not q.min_level <= level <= top:
             problems.append(
                 Problem(
-                    f"outside the allowed levels {h.level_names[q.min_level]!r}..{h.level_names[top]!r}",
+                    (
+                        f"finer than the required level {h.level_names[q.min_level]!r}"
+                        if level < q.min_level
+                        else f"coarser than the allowed level {h.level_names[top]!r}"
+                    ),
                     column=f"plan.levels.{q.column}",
                     value=h.level_names[level],
                     rule="required_coarsening" if level < q.min_level else "max_level",

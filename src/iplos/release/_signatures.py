@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+
 import ibis
 import ibis.expr.types as ir
 import numpy as np

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from iplos.catalog.hierarchy import Hierarchy
 from iplos.sdc._check import CheckReport, check_release
-from iplos.sdc._encoding import EncodedHierarchy, encode_hierarchy
 from iplos.sdc._criteria import (
     Criterion,
     DistinctLDiversity,
@@ -29,10 +28,11 @@ from iplos.sdc._criteria import (
     OrderedTCloseness,
     RecursiveCLDiversity,
 )
+from iplos.sdc._encoding import EncodedHierarchy, encode_hierarchy
 from iplos.sdc._evaluate import NodeResult
 from iplos.sdc._frequency import FrequencyTable
-from iplos.sdc._measure import NodeMeasure
 from iplos.sdc._local import LocalSuppression, local_suppression
+from iplos.sdc._measure import NodeMeasure
 from iplos.sdc._metrics import AECS, Discernibility, Loss, Metric, NonUniformEntropy, Precision, metric_named
 from iplos.sdc._risk import RiskMeasure, RiskReport, SensitiveReport, assess_risk, risk_from_class_sizes
 from iplos.sdc._search import SearchConfig, SearchResult, search
