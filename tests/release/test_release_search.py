@@ -58,7 +58,7 @@ def oracle(table: pa.Table, levels: dict[str, int], criteria: Criteria) -> tuple
     n_rec = len(rows)
     order = sorted(overall, key=float)
     out: set[int] = set()
-    for sig, members in persons_of.items():
+    for members in persons_of.values():
         ok = len(members) >= criteria.k
         groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for p in members:
@@ -99,7 +99,7 @@ criteria_strategy = st.one_of(
         lambda k, s: Criteria(k=k, max_suppressed=s), st.integers(1, 4), st.sampled_from([0.0, 0.05, 0.2])
     ),
     st.builds(
-        lambda k, l, s: Criteria(k=k, l=l, max_suppressed=s),
+        lambda k, div, s: Criteria(k=k, l=div, max_suppressed=s),
         st.integers(1, 3),
         st.integers(1, 3),
         st.sampled_from([0.0, 0.1, 0.3]),
@@ -109,7 +109,7 @@ criteria_strategy = st.one_of(
         lambda t: Criteria(k=2, t=t, t_variant="ordered", max_suppressed=0.3), st.sampled_from([0.2, 0.5])
     ),
     st.builds(
-        lambda l: Criteria(k=1, l=l, l_variant="entropy", max_suppressed=0.3), st.sampled_from([1.5, 2.0])
+        lambda div: Criteria(k=1, l=div, l_variant="entropy", max_suppressed=0.3), st.sampled_from([1.5, 2.0])
     ),
     st.builds(
         lambda c: Criteria(k=1, l=2, l_variant="recursive", c=c, max_suppressed=0.3),

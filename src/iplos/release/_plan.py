@@ -97,10 +97,9 @@ class Criteria:
                 return False
             if other.l_variant == "recursive" and (self.c or 0) > (other.c or 0):
                 return False
-        if other.t is not None:
-            if self.t is None or self.t > other.t or self.t_variant != other.t_variant:
-                return False
-        return True
+        return other.t is None or (
+            self.t is not None and self.t <= other.t and self.t_variant == other.t_variant
+        )
 
     def describe(self) -> str:
         parts = [f"k = {self.k} {self.unit}s"]
@@ -173,7 +172,7 @@ def criteria_problems(data: Mapping[str, Any], where: str = "plan") -> list[Prob
                 Problem(f"{variant} l-diversity needs a whole number l", column=f"{where}.l", value=str(lv))
             )
         c = data.get("c")
-        if variant == "recursive" and (not _number(c) or c <= 0):
+        if variant == "recursive" and (c is None or not _number(c) or c <= 0):
             problems.append(
                 Problem("recursive (c,l)-diversity needs c > 0", column=f"{where}.c", value=str(c))
             )
