@@ -36,7 +36,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _case(world: Any) -> str:
-    settings, service, cast = world
+    _, service, cast = world
     content = dataclasses.replace(example_application(service.now().date()), aarganger=YEARS)
     return drive(service, "accepted", cast, application=content).case_id
 
@@ -135,7 +135,7 @@ def test_unenforceable_plans_are_refused_when_filed(world: Any) -> None:
         with pytest.raises(IplosError, match="problem"):
             service.counter_anonymisation(case_id, cast.applicant, {**counter, **bad}, "bad")
     # What only the extract can tell (a sensitive column it lacks, a level its hierarchy lacks):
-    extract, setup = processor.link(service.get(case_id))
+    _, setup = processor.link(service.get(case_id))
     with pytest.raises(IplosError, match="not a sensitive column"):
         from_case_plan({**counter, "l": 2, "sensitive": ["diagnose"]}, setup)
     with pytest.raises(IplosError, match="not a level"):

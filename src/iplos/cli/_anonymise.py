@@ -254,7 +254,7 @@ def _cell_loss(h: Any, level: int, codes: Any, blank: Any) -> float:
         return 0.0
     under = h.leaves_under[level][codes].astype(np.float64)
     cost = float(np.where(blank, float(d), under).sum())
-    return max(0.0, (cost - n) / (n * d - n))
+    return float(max(0.0, (cost - n) / (n * d - n)))
 
 
 def _geometric(values: list[float]) -> float:

@@ -21,8 +21,8 @@ from iplos.release import (
     Criteria,
     Plan,
     QuasiIdentifier,
-    released_risk,
     release_table,
+    released_risk,
     search_plan,
 )
 
