@@ -21,7 +21,7 @@ import pyarrow as pa
 from iplos.catalog import Hierarchy
 from iplos.delivery._case import Anonymisation
 from iplos.delivery._documents import risk_from_sizes, size_histogram
-from iplos.delivery._hierarchies import as_leaf
+from iplos.delivery._hierarchies import as_leaf, catalog_variable
 from iplos.engine import Engine
 from iplos.release import (
     Criteria,
@@ -30,6 +30,7 @@ from iplos.release import (
     evaluate_plan,
     from_case,
     release_table,
+    released_risk,
     search_plan,
     to_case,
 )
@@ -207,3 +208,42 @@ def to_case_plan(
 def from_case_plan(data: Mapping[str, Any], setup: Anonymisation) -> Plan:
     """A case's plan on the extract; every problem at once when the release cannot enforce it."""
     return from_case(data, setup.quasi_identifiers, setup.hierarchies, setup.sensitive)
+
+
+HOURS = ("timer_per_uke",)
+
+
+def acquaintance_columns(columns: Sequence[str]) -> dict[str, str]:
+    """Delivered columns an acquaintance would know for one year: hours per week (in bands) and the
+    functional scores (in groups), as `iplos.release.released_risk` takes them."""
+    out: dict[str, str] = {}
+    for name in columns:
+        variable = catalog_variable("", name)
+        if name in HOURS:
+            out[name] = "hours"
+        elif variable is not None and "functional_score" in variable.hierarchies:
+            out[name] = "score"
+    return out
+
+
+def risk_views(
+    engine: Engine, before: pa.Table, after: pd.DataFrame, plan: Plan, columns: Sequence[str]
+) -> dict[str, Any]:
+    """Record-level, person-level and acquaintance risk, before and after, for the disclosure report.
+
+    The attacker knows the plan's known columns (the quasi-identifiers by default) of every person
+    in every year; the acquaintance also knows one year's hours band and functional score groups.
+    """
+    acquaintance = acquaintance_columns([c for c in columns if c not in plan.known])
+    released = pa.Table.from_pandas(after[[c for c in after.columns]], preserve_index=False)
+    key = plan.person_key
+    out: dict[str, Any] = {
+        "attacker_knows": list(plan.known),
+        "acquaintance_knows": {
+            c: ("hours band" if k == "hours" else "score group") for c, k in acquaintance.items()
+        },
+    }
+    for name, table in (("before", before), ("after", released)):
+        figures = released_risk(engine, table, list(plan.known), key, acquaintance)
+        out[name] = {view: fig.to_dict() for view, fig in figures.items()}
+    return out

@@ -25,6 +25,7 @@ from iplos.delivery._anonymise import (
     evaluate,
     from_case_plan,
     propose,
+    risk_views,
     to_case_plan,
 )
 from iplos.delivery._build import build_release, disclosure_report
@@ -252,6 +253,14 @@ class Processor:
         report = disclosure_report(release, evaluation, setup.hierarchies, rounds)
         report["assessment_before"] = assessment(frame, qis)
         report["assessment_after"] = assessment(release.data, qis)
+        engine = self._engine()
+        try:
+            report["risk_views"] = risk_views(
+                engine, extract.table, evaluation.applied.data, plan, list(extract.table.column_names)
+            )
+        finally:
+            if self.spark_session is None:
+                engine.close()
         keys = KeyStore.open(self.settings)
         self.progress(f"writing delivery {delivery_id} and running the release gate")
         delivered = write_delivery(
