@@ -122,7 +122,7 @@ def released_risk(
     if person_key is None:
         return out
     t = t.mutate(_el=ibis.dense_rank().over(order_by=[t[c] for c in known]))
-    persons = t.group_by(person_key).aggregate(_sig=t["_el"].collect(order_by=t["_el"]))
+    persons = t.group_by(person_key).aggregate(_sig=t["_el"].collect().sort())
     persons = persons.mutate(_sid=ibis.dense_rank().over(order_by=persons["_sig"]))
     sizes = engine.to_arrow(persons.group_by("_sid").aggregate(_n=persons.count()))
     out["person"] = _figures("person", sizes.column("_n").to_numpy())

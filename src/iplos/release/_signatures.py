@@ -117,7 +117,7 @@ def person_table(
     t = t.select(key, *qis, *sens)
     t = t.mutate(_el=ibis.dense_rank().over(order_by=[t[q] for q in qis]))
     elements = engine.to_arrow(t.select("_el", *qis).distinct().order_by("_el"))
-    persons = t.group_by(key).aggregate(_sig=t["_el"].collect(order_by=t["_el"]))
+    persons = t.group_by(key).aggregate(_sig=t["_el"].collect().sort())
     persons = persons.mutate(_sid=ibis.dense_rank().over(order_by=persons["_sig"]))
     sigs = persons.group_by("_sid").aggregate(_n=persons.count(), _sig=persons["_sig"].arbitrary())
     signatures = engine.to_arrow(sigs.order_by("_sid"))
