@@ -66,9 +66,13 @@ def _figures(
     )
 
 
-def hours_band(value: float | None) -> str:
+def hours_band(value: object) -> str:
     """Hours per week as an acquaintance would know them: none, under 2, 2-5, 5-10, 10-20, 20-40, 40+."""
-    if value is None or value != value:
+    try:
+        value = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
+    if value != value:
         return ""
     for bound, label in (
         (0.0, "0"),
