@@ -23,6 +23,7 @@ from iplos.delivery._case import Anonymisation
 from iplos.delivery._documents import risk_from_sizes, size_histogram
 from iplos.delivery._hierarchies import as_leaf, catalog_variable
 from iplos.engine import Engine
+from iplos.errors import IplosError
 from iplos.release import (
     Criteria,
     Outcome,
@@ -114,6 +115,36 @@ def propose(
     return replace(outcome.plan, note=note), outcome
 
 
+def steer(
+    setup: Anonymisation, min_levels: Mapping[str, str], max_levels: Mapping[str, str]
+) -> Anonymisation:
+    """The extract's setup with the processor's bounds (level names) on top of the reviewer's.
+
+    A lower bound finer than the reviewer's coarsening leaves the reviewer's; an upper bound below
+    the lower one is an error naming the column.
+    """
+    names = {q.column for q in setup.quasi_identifiers}
+    unknown = sorted((set(min_levels) | set(max_levels)) - names)
+    if unknown:
+        raise IplosError(
+            f"level bounds for {', '.join(unknown)}, which are not quasi-identifiers of the extract"
+        )
+    qis = []
+    for q in setup.quasi_identifiers:
+        h = setup.hierarchies[q.column]
+        low = max(q.min_level, h.level(min_levels[q.column])) if q.column in min_levels else q.min_level
+        high = h.level(max_levels[q.column]) if q.column in max_levels else q.max_level
+        if high is not None and q.max_level is not None:
+            high = min(high, q.max_level)
+        if high is not None and high < low:
+            raise IplosError(
+                f"{q.column}: the coarsest level {h.level_names[high]!r} is finer than the required "
+                f"{h.level_names[low]!r}"
+            )
+        qis.append(replace(q, min_level=low, max_level=high))
+    return replace(setup, quasi_identifiers=tuple(qis))
+
+
 def _frame(table: pa.Table) -> pd.DataFrame:
     frame: pd.DataFrame = table.to_pandas()
     return frame
@@ -185,6 +216,8 @@ def alternatives(outcome: Outcome, hierarchies: Mapping[str, Hierarchy], n: int 
             "suppressed_persons": node.suppressed_persons,
             "suppressed": node.suppressed_records,
             "classes": node.classes,
+            "smallest_class": node.smallest_class,
+            "highest_risk": round(node.highest_risk, 6),
             result.utility: round(node.metrics.get(result.utility, float("nan")), 6),
         }
         for node in ranked[:n]

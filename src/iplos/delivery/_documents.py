@@ -128,6 +128,7 @@ def disclosure_html(report: Mapping[str, Any]) -> str:
     )
     drivers = _drivers_html(report.get("assessment_before"), report.get("assessment_after"))
     views = _views_html(report.get("risk_views"), report.get("attacker"))
+    views += _alternatives_html(report.get("alternatives"), str(report.get("alternatives_metric", "loss")))
     unit = report.get("unit", "record")
     c = report["criteria"]
     l_text = "" if c["l"] is None else f", l = {c['l']}"
@@ -151,6 +152,22 @@ def disclosure_html(report: Mapping[str, Any]) -> str:
         f"<h2>Release gate</h2><p>{'passed' if gate.get('passed') else 'not run'}{smallest}</p>"
     )
     return _page(f"Disclosure report - {report['case']} / {report['delivery']}", body)
+
+
+def _alternatives_html(alternatives: Sequence[Mapping[str, Any]] | None, metric: str) -> str:
+    """The other plans the search found that also meet the criteria, with risk, loss and suppression."""
+    if not alternatives:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(', '.join(f'{q}={v}' for q, v in a['levels'].items()))}</td>"
+        f"<td class='num'>{a.get('suppressed_persons', '')}</td><td class='num'>{a.get('suppressed', '')}</td>"
+        f"<td class='num'>{_num(a.get('highest_risk'))}</td><td class='num'>{_num(a.get(metric))}</td></tr>"
+        for a in alternatives
+    )
+    return (
+        "<h2>Alternatives that also meet the criteria</h2><table><tr><th>levels</th><th>suppressed persons</th>"
+        f"<th>suppressed records</th><th>highest risk</th><th>{escape(metric)}</th></tr>{rows}</table>"
+    )
 
 
 def _views_html(views: Mapping[str, Any] | None, attacker: Mapping[str, Any] | None) -> str:

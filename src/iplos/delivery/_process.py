@@ -7,7 +7,7 @@ case history is the audit trail. `next_step` does whatever the case's state asks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +26,7 @@ from iplos.delivery._anonymise import (
     from_case_plan,
     propose,
     risk_views,
+    steer,
     to_case_plan,
 )
 from iplos.delivery._build import build_release, disclosure_report
@@ -100,6 +101,8 @@ class Processor:
         spark_session: Any | None = None,
         criteria: Criteria | None = None,
         progress: Callable[[str], None] | None = None,
+        min_levels: Mapping[str, str] | None = None,
+        max_levels: Mapping[str, str] | None = None,
     ) -> None:
         if actor.role != "processor":
             raise IplosError(f"{actor.username} acts as {actor.role}; only a processor links and delivers")
@@ -109,6 +112,9 @@ class Processor:
         self.backend = backend
         self.spark_session = spark_session
         self.criteria = criteria or Criteria()
+        # The processor's steering of new proposals (level names per column, e.g. kommune at most fylke).
+        self.min_levels = dict(min_levels or {})
+        self.max_levels = dict(max_levels or {})
         self.progress = progress or (lambda _msg: None)
 
     # data ------------------------------------------------------------------------------------------
@@ -168,7 +174,8 @@ class Processor:
         self.progress("searching the least-generalised plan that meets the criteria")
         engine = self._engine()
         try:
-            plan, outcome = propose(engine, extract.table, setup, self.criteria)
+            steered = steer(setup, self.min_levels, self.max_levels)
+            plan, outcome = propose(engine, extract.table, steered, self.criteria)
             evaluation = evaluate(engine, extract.table, plan, setup.hierarchies)
         finally:
             if self.spark_session is None:
@@ -251,6 +258,11 @@ class Processor:
         ]
         qis = [q.column for q in plan.quasi_identifiers]
         report = disclosure_report(release, evaluation, setup.hierarchies, rounds)
+        proposals = [r for r in case.anonymisation_rounds if r.party == "processor"]
+        if proposals:
+            search = proposals[-1].plan.get("results", {}).get("search", {})
+            report["alternatives"] = list(search.get("alternatives", []))
+            report["alternatives_metric"] = search.get("utility", "loss")
         report["assessment_before"] = assessment(frame, qis)
         report["assessment_after"] = assessment(release.data, qis)
         engine = self._engine()

@@ -53,6 +53,12 @@ class PersonNode:
     suppressed_records: int
     classes: int
     metrics: dict[str, float]
+    smallest_class: int = 0  # persons in the smallest released class (0: nothing released)
+
+    @property
+    def highest_risk(self) -> float:
+        """The prosecutor's highest re-identification risk at this node: 1 / smallest class."""
+        return 1.0 / self.smallest_class if self.smallest_class else 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,6 +158,7 @@ class PersonEvaluator:
             minlength=self.records_per_element.shape[0],
         ).astype(np.int64)
         metrics = self.measure.metrics(levels, per_element) if satisfies and with_metrics else {}
+        kept = classes.sizes[passing]
         node = PersonNode(
             levels=tuple(int(v) for v in levels),
             satisfies=satisfies,
@@ -159,6 +166,7 @@ class PersonEvaluator:
             suppressed_records=int(per_element.sum()),
             classes=classes.n_classes,
             metrics=metrics,
+            smallest_class=int(kept.min()) if kept.size else 0,
         )
         return node, out_sig
 
