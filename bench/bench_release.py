@@ -98,7 +98,7 @@ def main() -> None:
         timings["search_s"] = time.perf_counter() - t
         assert outcome.search is not None
         t = time.perf_counter()
-        evaluation = evaluate(engine, extract.table, plan, setup.hierarchies)
+        evaluation = evaluate(engine, extract.table, plan, setup.hierarchies, outcome.table)
         timings["evaluate_s"] = time.perf_counter() - t
     release = build_release(extract, evaluation, setup.hierarchies, "d001", years)
     report = disclosure_report(release, evaluation, setup.hierarchies, [])

@@ -24,7 +24,6 @@ def _actor(service: Any, user: str | None) -> Any:
     return account.actor
 
 
-@app.command("deliver")
 def _bounds(specs: list[str], option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for spec in specs:
@@ -35,6 +34,7 @@ def _bounds(specs: list[str], option: str) -> dict[str, str]:
     return out
 
 
+@app.command("deliver")
 def deliver(
     case_id: str = typer.Argument(..., help="The case id (see `iplos case list`)."),
     engine: str | None = typer.Option(

@@ -27,6 +27,7 @@ from iplos.errors import IplosError
 from iplos.release import (
     Criteria,
     Outcome,
+    PersonTable,
     Plan,
     evaluate_plan,
     from_case,
@@ -150,9 +151,19 @@ def _frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def evaluate(engine: Engine, table: pa.Table, plan: Plan, hierarchies: Mapping[str, Hierarchy]) -> Evaluation:
-    """Carry out `plan` and measure it (class sizes counted in persons, or records for unit record)."""
-    outcome = evaluate_plan(engine, table, plan, hierarchies)
+def evaluate(
+    engine: Engine,
+    table: pa.Table,
+    plan: Plan,
+    hierarchies: Mapping[str, Hierarchy],
+    signatures: PersonTable | None = None,
+) -> Evaluation:
+    """Carry out `plan` and measure it (class sizes counted in persons, or records for unit record).
+
+    `signatures`, when given, are the extract's signatures as the plan judges them (from a search
+    on the same extract and criteria), so they are not grouped again.
+    """
+    outcome = evaluate_plan(engine, table, plan, hierarchies, table=signatures)
     released = release_table(table, outcome, hierarchies)
     applied = Applied(
         data=_frame(released),

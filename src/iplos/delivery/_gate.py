@@ -103,8 +103,8 @@ def measure_frame(
     if records == 0:
         return Measure(name, 0, 0, 0, 0, None, 1.0 if records_before else 0.0)
     if unit == "person":
-        persons_of = person_classes(text, quasi_identifiers)
-        sizes = [len(members) for members in persons_of.values()]
+        counted = _signature_of_person(text, quasi_identifiers).value_counts()
+        sizes = [int(v) for v in counted.to_numpy()]
         n_persons = sum(sizes)
         before = persons_before if persons_before is not None else records_before
         share = 0.0 if before == 0 else (before - n_persons) / before
@@ -133,26 +133,34 @@ def measure_frame(
     )
 
 
-def person_classes(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> dict[tuple[Any, ...], set[str]]:
-    """Signature (sorted tuple of a person's rows of quasi-identifier values) -> the persons with it."""
-    rows: dict[str, list[tuple[str, ...]]] = {}
-    columns = [text[c].tolist() for c in quasi_identifiers]
-    for i, person in enumerate(text[SERIAL].tolist()):
-        rows.setdefault(person, []).append(tuple(col[i] for col in columns))
-    out: dict[tuple[Any, ...], set[str]] = {}
-    for person, mine in rows.items():
-        out.setdefault(tuple(sorted(mine)), set()).add(person)
+def _signature_of_person(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.Series:
+    """Each person's signature as one string: their rows' values, sorted and joined.
+
+    A row is its quasi-identifier values joined by a unit separator (U+001F), which no delivered
+    value holds as text; a person's sorted rows are joined by a record separator (U+001E).
+    """
+    rows = text[quasi_identifiers[0]].astype(str)
+    if len(quasi_identifiers) > 1:
+        others: Any = [text[c].astype(str) for c in quasi_identifiers[1:]]
+        rows = rows.str.cat(others, sep="\x1f")
+    frame = pd.DataFrame({"person": text[SERIAL].astype(str).to_numpy(), "row": rows.to_numpy()})
+    frame = frame.sort_values(["person", "row"], kind="mergesort")
+    return frame.groupby("person", sort=False)["row"].agg("\x1e".join)
+
+
+def person_classes(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> dict[str, set[str]]:
+    """Signature (a person's sorted rows of quasi-identifier values) -> the persons with it."""
+    out: dict[str, set[str]] = {}
+    for person, signature in _signature_of_person(text, quasi_identifiers).items():
+        out.setdefault(signature, set()).add(str(person))
     return out
 
 
 def with_signatures(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.DataFrame:
     """The rows with a column naming their person's signature (a number per distinct signature)."""
-    number: dict[str, str] = {}
-    for i, members in enumerate(person_classes(text, quasi_identifiers).values()):
-        for person in members:
-            number[person] = str(i)
+    signature = _signature_of_person(text, quasi_identifiers)
     out = text.copy()
-    out[SIGNATURE] = [number[p] for p in text[SERIAL].tolist()]
+    out[SIGNATURE] = text[SERIAL].astype(str).map(signature).to_numpy()
     return out
 
 

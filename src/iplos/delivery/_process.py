@@ -176,7 +176,7 @@ class Processor:
         try:
             steered = steer(setup, self.min_levels, self.max_levels)
             plan, outcome = propose(engine, extract.table, steered, self.criteria)
-            evaluation = evaluate(engine, extract.table, plan, setup.hierarchies)
+            evaluation = evaluate(engine, extract.table, plan, setup.hierarchies, outcome.table)
         finally:
             if self.spark_session is None:
                 engine.close()

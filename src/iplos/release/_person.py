@@ -157,13 +157,31 @@ def _mix(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
 
 
+DENSE_LIMIT = 1 << 24
+
+
+def dense_rank(key: IntArray, space: int) -> IntArray:
+    """Rank of each key among the distinct keys (0, 1, ...), in key order.
+
+    Small key spaces are ranked through a presence table (no sort); large ones with `np.unique`.
+    """
+    if space <= max(DENSE_LIMIT, 4 * key.shape[0]):
+        present = np.zeros(space, dtype=np.int64)
+        present[key] = 1
+        rank = np.cumsum(present) - 1
+        return np.asarray(rank[key], dtype=np.int64)
+    _, inverse = np.unique(key, return_inverse=True)
+    return np.asarray(inverse.reshape(-1), dtype=np.int64)
+
+
 def element_keys(
     table: PersonTable, hierarchies: Sequence[EncodedHierarchy], levels: Sequence[int]
 ) -> IntArray:
     """Dense rank of each element's generalised quasi-identifier values at `levels`."""
     n = table.element_codes[0].shape[0] if table.element_codes else 0
     cards = [h.cardinality(v) for h, v in zip(hierarchies, levels, strict=True)]
-    if float(np.prod([max(c, 1) for c in cards], dtype=np.float64)) >= 2.0**62:
+    space = float(np.prod([max(c, 1) for c in cards], dtype=np.float64))
+    if space >= 2.0**62:
         stacked = np.stack(
             [h.leaf_codes[v][c] for h, v, c in zip(hierarchies, levels, table.element_codes, strict=True)],
             axis=1,
@@ -174,8 +192,7 @@ def element_keys(
     for h, level, card, col in zip(hierarchies, levels, cards, table.element_codes, strict=True):
         key *= card
         key += h.leaf_codes[level][col]
-    _, inverse = np.unique(key, return_inverse=True)
-    return np.asarray(inverse.reshape(-1), dtype=np.int64)
+    return dense_rank(key, int(space))
 
 
 def group_signatures(table: PersonTable, element_key: IntArray) -> IntArray:
@@ -189,8 +206,14 @@ def group_signatures(table: PersonTable, element_key: IntArray) -> IntArray:
     seg = table.segment()
     lengths = table.lengths
     keys = element_key[table.elements]
-    order = np.lexsort((keys, seg))
-    sorted_keys = keys[order]
+    width = int(element_key.max(initial=0)) + 1
+    if float(n_sig) * width < 2.0**62:
+        # One sort of (signature, key) pairs as single integers: signatures stay in order.
+        composite = seg * width + keys
+        composite.sort()
+        sorted_keys = composite - seg * width
+    else:
+        sorted_keys = keys[np.lexsort((keys, seg))]
     position = np.arange(sorted_keys.shape[0], dtype=np.int64) - table.offsets[seg]
     mixed = _mix(sorted_keys.astype(np.uint64) * np.uint64(1_000_003) + position.astype(np.uint64))
     hashes = np.zeros(n_sig, dtype=np.uint64)

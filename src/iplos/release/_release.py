@@ -47,6 +47,7 @@ class Outcome:
     class_sizes_before: IntArray
     class_sizes_after: IntArray
     search: PersonSearchResult | None = None
+    table: PersonTable | None = None  # the signatures it was computed on (reuse for other plans)
 
     @property
     def levels(self) -> tuple[int, ...]:
@@ -101,6 +102,7 @@ def _outcome(
         suppressed=np.sort(suppressed),
         class_sizes_before=before,
         class_sizes_after=classes.sizes[passing],
+        table=table,
     )
 
 

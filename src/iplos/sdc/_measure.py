@@ -64,10 +64,9 @@ class NodeMeasure:
             raise IplosError("suppressed records per row must lie between 0 and the row's count")
         key, cards = self.keys(levels)
         released = counts - supp
-        kept_keys, kept_inv = np.unique(key[released > 0], return_inverse=True)
-        kept_sizes = np.bincount(kept_inv.reshape(-1), weights=released[released > 0]).astype(np.int64)
-        out_keys, out_inv = np.unique(key[supp > 0], return_inverse=True)
-        out_sizes = np.bincount(out_inv.reshape(-1), weights=supp[supp > 0]).astype(np.int64)
+        space = int(np.prod([max(c, 1) for c in cards], dtype=np.float64))
+        kept_keys, kept_sizes = _sum_by_key(key[released > 0], released[released > 0], space)
+        out_keys, out_sizes = _sum_by_key(key[supp > 0], supp[supp > 0], space)
         sizes = np.concatenate([kept_sizes, out_sizes])
         passing = np.concatenate(
             [np.ones(kept_keys.shape[0], dtype=np.bool_), np.zeros(out_keys.shape[0], dtype=np.bool_)]
@@ -75,3 +74,16 @@ class NodeMeasure:
         codes = [c.astype(np.int64) for c in split_keys(out_keys, cards)] if cards else []
         summary = self.context.summarise(levels, sizes, passing, codes)
         return {m.name: m.value(self.context, levels, summary) for m in ALL_METRICS}
+
+
+DENSE_LIMIT = 1 << 24
+
+
+def _sum_by_key(key: IntArray, weights: IntArray, space: int) -> tuple[IntArray, IntArray]:
+    """Distinct keys (ascending) and the summed weights of each; dense counting for small key spaces."""
+    if space <= max(DENSE_LIMIT, 4 * key.shape[0]):
+        dense = np.bincount(key, weights=weights, minlength=space)
+        present = np.flatnonzero(dense)
+        return present.astype(np.int64), dense[present].astype(np.int64)
+    keys, inverse = np.unique(key, return_inverse=True)
+    return keys.astype(np.int64), np.bincount(inverse.reshape(-1), weights=weights).astype(np.int64)
