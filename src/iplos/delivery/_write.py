@@ -104,7 +104,8 @@ def write_delivery(
         log(line)
     notify = on_file or (lambda _name: None)
     columns = [c.name for c in release.columns]
-    sensitive = release.sensitive if release.criteria.l is not None else ()
+    judged = release.criteria.l is not None or release.criteria.t is not None
+    sensitive = release.sensitive if judged else ()
 
     def gate(folder: Path) -> GateResult:
         return release_gate(
@@ -114,6 +115,7 @@ def write_delivery(
             sensitive=sensitive,
             criteria=release.criteria,
             records_before=release.records_before,
+            persons_before=release.persons_before,
             keys_hex=keys,
             forbidden_columns=forbidden,
         )
@@ -129,6 +131,7 @@ def write_delivery(
             sensitive=sensitive,
             criteria=release.criteria,
             records_before=release.records_before,
+            persons_before=release.persons_before,
         )
         first = GateResult(measures=tuple(measures), failures=tuple(failures))
         refuse_unless_passed(first, release.case_id)
