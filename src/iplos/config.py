@@ -6,6 +6,7 @@
 | IPLOS_ENGINE | data-plane backend: duckdb or spark | duckdb |
 | IPLOS_CASE_DB | SQLAlchemy URL of the case store | sqlite:///$IPLOS_HOME/cases.db |
 | IPLOS_KEY_FILE | the key holder's pseudonym keys (never logged) | $IPLOS_HOME/keyholder/keys.json |
+| IPLOS_AUDIT_KEY_FILE | the key that signs each case's head; keep it outside the case database | $IPLOS_HOME/audit/audit.key |
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Settings:
     engine: Backend = "duckdb"
     case_db: str | None = None
     key_file: Path | None = None
+    audit_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, home: Path | str | None = None) -> Settings:
@@ -36,11 +38,13 @@ class Settings:
 
             raise IplosError(f"IPLOS_ENGINE must be 'duckdb' or 'spark', not {engine!r}")
         key_file = os.environ.get("IPLOS_KEY_FILE")
+        audit_key_file = os.environ.get("IPLOS_AUDIT_KEY_FILE")
         return cls(
             home=root,
             engine=engine,  # type: ignore[arg-type]
             case_db=os.environ.get("IPLOS_CASE_DB"),
             key_file=Path(key_file) if key_file else None,
+            audit_key_file=Path(audit_key_file) if audit_key_file else None,
         )
 
     @property
@@ -64,3 +68,7 @@ class Settings:
     @property
     def key_path(self) -> Path:
         return self.key_file or self.keyholder_dir / "keys.json"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.home / "audit" / "audit.key"
