@@ -9,28 +9,14 @@ list, `MAX_TEXT` characters in a string and `MAX_EVENT_BYTES` for the whole even
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from iplos.errors import Problem
+from iplos.errors import Problem, text_problem
 
 MAX_ITEMS = 2_000
 MAX_TEXT = 100_000
 MAX_EVENT_BYTES = 2_000_000
 MAX_ID = 100
-
-_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-def text_problem(text: str) -> str | None:
-    """Why `text` cannot be stored (None when it can)."""
-    match = _BAD.search(text)
-    if match is None:
-        return None
-    char = match.group()
-    if "\ud800" <= char <= "\udfff":
-        return f"holds a lone UTF-16 surrogate (U+{ord(char):04X}) at position {match.start()}"
-    return f"holds the control character U+{ord(char):04X} at position {match.start()}"
 
 
 def json_problems(value: object, where: str = "") -> list[Problem]:

@@ -257,4 +257,5 @@ def serve(
 
     from iplos.web import create_app
 
-    uvicorn.run(create_app(_service()), host=host, port=port)
+    # no `server: uvicorn` header: it tells an attacker which server and version to aim at
+    uvicorn.run(create_app(_service()), host=host, port=port, server_header=False, proxy_headers=True)

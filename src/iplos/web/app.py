@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from iplos import __version__
@@ -9,10 +11,20 @@ from iplos.cases import CaseService
 from iplos.web import _errors
 from iplos.web._routes import build_router
 from iplos.web.auth import Authenticator, BearerTokens
+from iplos.web.security import MAX_BODY, LoginThrottle, SecurityMiddleware
 
 
-def create_app(service: CaseService, authenticators: list[Authenticator] | None = None) -> FastAPI:
-    """The web application over one case service; authenticators default to local bearer tokens."""
+def create_app(
+    service: CaseService,
+    authenticators: list[Authenticator] | None = None,
+    *,
+    throttle: LoginThrottle | None = None,
+    max_body: int = MAX_BODY,
+) -> FastAPI:
+    """The web application over one case service; authenticators default to local bearer tokens.
+
+    `throttle` limits failed logins (default: `LoginThrottle()`); `max_body` bounds request bodies.
+    """
     app = FastAPI(
         title="iplos",
         version=__version__,
@@ -20,6 +32,34 @@ def create_app(service: CaseService, authenticators: list[Authenticator] | None 
         "Log in at POST /api/auth/token, then send `Authorization: Bearer <token>`.",
     )
     app.state.service = service
+    app.state.throttle = throttle or LoginThrottle()
     _errors.install(app)
-    app.include_router(build_router(service, authenticators or [BearerTokens(service.users)]))
+    app.include_router(
+        build_router(service, authenticators or [BearerTokens(service.users)], app.state.throttle)
+    )
+    app.add_middleware(SecurityMiddleware, max_body=max_body)
+    _declare_errors(app)
     return app
+
+
+def _declare_errors(app: FastAPI) -> None:
+    """Every API operation's OpenAPI entry lists the error answers it can give (see `_errors`)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = _errors.ERROR_SCHEMA
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                codes = dict(_errors.COMMON_ERRORS)
+                codes.update(_errors.LOGIN_ERRORS if path == "/api/auth/token" else _errors.AUTH_ERRORS)
+                for code, text in codes.items():
+                    responses.setdefault(str(code), {"description": text, **ref})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
