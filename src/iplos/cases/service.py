@@ -347,6 +347,12 @@ class CaseService:
             round = len(self.get(case_id, actor).anonymisation_rounds)
         return self.execute(case_id, cmd.AgreeAnonymisation(round), actor, expected_version=expected_version)
 
+    def start_delivery(
+        self, case_id: str, actor: Actor, delivery_id: str, *, expected_version: int | None = None
+    ) -> Case:
+        """Announce a delivery before writing its folder (the two-phase commit's intent)."""
+        return self.execute(case_id, cmd.StartDelivery(delivery_id), actor, expected_version=expected_version)
+
     def record_delivery(
         self,
         case_id: str,
