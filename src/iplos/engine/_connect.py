@@ -22,7 +22,7 @@ def _duckdb_backend(settings: Settings) -> BaseBackend:
     return con
 
 
-def _spark_backend(spark_session: Any | None) -> BaseBackend:
+def _spark_backend(spark_session: Any | None) -> tuple[BaseBackend, Any]:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -46,7 +46,7 @@ def _spark_backend(spark_session: Any | None) -> BaseBackend:
             .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
-    return ibis.pyspark.connect(session)
+    return ibis.pyspark.connect(session), session
 
 
 def connect(
@@ -64,5 +64,6 @@ def connect(
     if chosen == "duckdb":
         return Engine(settings, "duckdb", _duckdb_backend(settings))
     if chosen == "spark":
-        return Engine(settings, "spark", _spark_backend(spark_session), owns_session=spark_session is None)
+        con, session = _spark_backend(spark_session)
+        return Engine(settings, "spark", con, owns_session=spark_session is None, spark_session=session)
     raise IplosError(f"unknown data-plane backend {chosen!r}: choose 'duckdb' or 'spark'")
