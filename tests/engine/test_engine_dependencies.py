@@ -31,8 +31,8 @@ def test_duckdb_is_on_the_line_ibis_12_streams_with() -> None:
     con = ibis.duckdb.connect(":memory:")
     try:
         # warnings are errors in the test run: this fails on a DuckDB that deprecates Ibis's calls
-        reader = con.to_pyarrow_batches(ibis.memtable({"a": list(range(10))}), chunk_size=4)
+        reader = con.to_pyarrow_batches(ibis.memtable(pa.table({"a": list(range(10))})), chunk_size=4)
         assert sum(batch.num_rows for batch in reader) == 10
-        assert isinstance(con.to_pyarrow(ibis.memtable({"a": [1]})), pa.Table)
+        assert isinstance(con.to_pyarrow(ibis.memtable(pa.table({"a": [1]}))), pa.Table)
     finally:
         con.disconnect()
