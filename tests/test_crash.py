@@ -2,8 +2,8 @@
 the next writer opening the folder) there is no half-written file, no staging folder left and no
 delivery folder the case does not record.
 
-Bounded: two kills of synth and deliver, one of load and of demo, at small scales (about 40 s on an
-idle 2-core machine, 80-110 s while five other developers load it). The moments are drawn at
+Bounded: two kills of synth and deliver, one of load and of demo, at small scales (measured 70-110 s
+while five other developers' work loaded the 2-core machine; user CPU about 20 s). The moments are drawn at
 random; the seed is printed so that a failure can be replayed with IPLOS_CRASH_SEED.
 """
 
