@@ -6,7 +6,7 @@
 | IPLOS_ENGINE | data-plane backend: duckdb or spark | duckdb |
 | IPLOS_CASE_DB | SQLAlchemy URL of the case store | sqlite:///$IPLOS_HOME/cases.db |
 | IPLOS_KEY_FILE | the key holder's pseudonym keys (never logged) | $IPLOS_HOME/keyholder/keys.json |
-| IPLOS_AUDIT_KEY_FILE | the key that signs each case's head; keep it outside the case database | $IPLOS_HOME/audit/audit.key |
+| IPLOS_AUDIT_KEY_FILE | the key that signs each case's head (the append-only anchor file of heads lies beside it); keep both outside the case database | $IPLOS_HOME/audit/audit.key |
 """
 
 from __future__ import annotations

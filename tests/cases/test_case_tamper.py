@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from iplos.cases import CaseService
+from iplos.cases.anchor import Anchor
 from iplos.cases.chain import event_hash, head_mac, payload_text
 from iplos.cases.examples import Cast, drive
 from iplos.cases.store import cases_table, events_table
@@ -206,3 +208,37 @@ def test_a_store_without_the_key_cannot_vouch_for_the_head(service: CaseService,
         conn.execute(C.update().where(C.c.case_id == case.case_id).values(head_mac=""))
     (report,) = service.verify(case.case_id)
     assert any("not signed" in p for p in report.problems)
+
+
+def test_rollback_to_an_older_signed_state_is_caught_by_the_anchor(
+    service: CaseService, cast: Cast, tmp_path: Path
+) -> None:
+    """Restore a case to an earlier, validly signed head (as from a backup): only the anchor file sees it."""
+    assert service.store.audit_key is not None
+    service.anchor = Anchor(tmp_path / "anchor.log", service.store.audit_key)
+    case = drive(service, "submitted", cast)
+    gone = drive(service, "submitted", cast)
+    with service.engine.begin() as conn:
+        old_row = dict(conn.execute(sa.select(C).where(C.c.case_id == case.case_id)).mappings().one())
+    service.start_review(case.case_id, cast.reviewer)
+    service.return_to_applicant(case.case_id, cast.reviewer, ["more detail"])
+    with service.engine.begin() as conn:
+        conn.execute(E.delete().where(E.c.case_id == case.case_id, E.c.seq > old_row["version"]))
+        conn.execute(C.update().where(C.c.case_id == case.case_id).values(**old_row))
+        conn.execute(E.delete().where(E.c.case_id == gone.case_id))
+        conn.execute(C.delete().where(C.c.case_id == gone.case_id))
+    anchored = {r.case_id: r for r in service.verify()}
+    assert any("rolled back" in p for p in anchored[case.case_id].problems)
+    assert any("deleted" in p for p in anchored[gone.case_id].problems)
+    service.anchor = None  # the database alone: the old head carries a valid signature
+    assert all(r.ok for r in service.verify())
+
+
+def test_forged_anchor_lines_are_refused(tmp_path: Path) -> None:
+    anchor = Anchor(tmp_path / "anchor.log", b"k" * 32)
+    anchor.record("2026-aaaaaaaa", 3, "ab" * 32)
+    with open(anchor.path, "a", encoding="ascii") as fh:
+        fh.write(f"2026-aaaaaaaa 9 {'cd' * 32} {'00' * 32}\n")
+    heads, problems = anchor.heads()
+    assert heads == {"2026-aaaaaaaa": (3, "ab" * 32)}
+    assert problems and "signature" in problems[0]

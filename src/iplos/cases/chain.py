@@ -20,7 +20,8 @@ What covers each stored column (`verify_case`):
 The audit key lives outside the database (`IPLOS_AUDIT_KEY_FILE`), so someone who can write the
 database but not read the key cannot truncate a case (delete its last events and set the head hash
 and version to match) or rewrite and re-hash its chain: the signed checkpoint would not match.
-What it cannot see is a database restored wholesale to an older, consistently signed state.
+What it cannot see, a database (or a case) restored to an older, consistently signed state or a
+case deleted outright, the anchor file outside the database catches (`cases.anchor`).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from iplos.cases import commands as cmd
 from iplos.cases._catalogue import CatalogueView, default_catalogue
 from iplos.cases._codec import canonical_json
 from iplos.cases._input import MAX_EVENT_BYTES, identifier_ok, json_problems
+from iplos.cases.anchor import Anchor
 from iplos.cases.chain import GENESIS, ChainReport
 from iplos.cases.clock import Clock, clock
 from iplos.cases.decide import Actor, Context, Rejected, decide
@@ -81,15 +82,18 @@ class CaseService:
         catalogue: CatalogueView | None = None,
         now: Callable[[], datetime] | None = None,
         audit_key: bytes | None = None,
+        anchor: Path | None = None,
     ) -> None:
         """`audit_key` signs each case's head so that `verify` detects truncation; `from_settings`
-        reads it from `IPLOS_AUDIT_KEY_FILE`. An in-memory store gets a random key of its own."""
+        reads it from `IPLOS_AUDIT_KEY_FILE`. An in-memory store gets a random key of its own.
+        `anchor` (with a key) is the append-only file of case heads that `verify` also checks."""
         self.url = url
         self.engine = make_engine(url, schema)
         upgrade(self.engine, schema)
         if audit_key is None and url in ("sqlite://", "sqlite:///:memory:"):
             audit_key = secrets.token_bytes(32)
         self.store = EventStore(self.engine, audit_key)
+        self.anchor = Anchor(anchor, audit_key) if anchor is not None and audit_key else None
         self.rate_card = rate_card or RateCard.default()
         self._catalogue = catalogue
         self._now = now or (lambda: datetime.now(UTC))
@@ -103,6 +107,7 @@ class CaseService:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("audit_key", load_audit_key(settings.audit_key_path))
+        kwargs.setdefault("anchor", settings.audit_key_path.parent / "anchor.log")
         return cls(url, **kwargs)
 
     def close(self) -> None:
@@ -156,9 +161,11 @@ class CaseService:
             _check_storable(result)
             after = replay(result, case)
             head = stored[-1].hash if stored else GENESIS
-            self.store.append(
+            written = self.store.append(
                 conn, case_id, case.version, head, result, after.status, after.kind, after.owner
             )
+        if self.anchor is not None:  # after the commit: the anchor may lag, never run ahead
+            self.anchor.record(case_id, written[-1].seq, written[-1].hash)
         return after
 
     # commands ---------------------------------------------------------------------------------------
@@ -486,9 +493,40 @@ class CaseService:
             _check_case_id(case_id)
         with self.store.read() as conn:
             reports = self.store.verify(conn, case_id)
+        if self.anchor is not None:
+            reports = self._check_anchor(reports, case_id)
         if case_id is not None and not reports[0].events and reports[0].ok:
             raise CaseNotFound(f"case {case_id} not found")
         return reports
+
+    def _check_anchor(
+        self, reports: builtins.list[ChainReport], case_id: str | None
+    ) -> builtins.list[ChainReport]:
+        """Add what the anchor file knows and the database no longer holds."""
+        assert self.anchor is not None
+        heads, file_problems = self.anchor.heads()
+        by_case = {r.case_id: r for r in reports}
+        wanted = [case_id] if case_id is not None else sorted(set(by_case) | set(heads))
+        with self.store.read() as conn:
+            stored = self.store.hashes(conn, [c for c in wanted if c in heads])
+        out = []
+        for cid in wanted:
+            report = by_case.get(cid, ChainReport(cid, 0, ()))
+            extra = list(file_problems) if cid == wanted[0] else []
+            if cid in heads:
+                seq, digest = heads[cid]
+                events = stored.get(cid, {})
+                if not events:
+                    extra.append(
+                        f"the anchor file holds this case (event {seq}) but the database does not (deleted)"
+                    )
+                elif events.get(seq) != digest:
+                    extra.append(
+                        f"the anchor file holds event {seq} with another hash or beyond the stored events "
+                        "(truncated or rolled back)"
+                    )
+            out.append(ChainReport(cid, report.events, (*report.problems, *extra)) if extra else report)
+        return out
 
 
 def _check_case_id(case_id: str) -> None:

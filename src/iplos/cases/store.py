@@ -230,6 +230,16 @@ class EventStore:
             out.setdefault(row["case_id"], []).append(self._stored(row))
         return out
 
+    def hashes(self, conn: Connection, case_ids: Sequence[str]) -> dict[str, dict[int, str]]:
+        """The stored hash of each event of these cases (seq -> hash), without decoding any payload."""
+        query = sa.select(events_table.c.case_id, events_table.c.seq, events_table.c.hash).where(
+            events_table.c.case_id.in_(list(case_ids))
+        )
+        out: dict[str, dict[int, str]] = {}
+        for cid, seq, digest in conn.execute(query):
+            out.setdefault(cid, {})[seq] = digest
+        return out
+
     @staticmethod
     def _stored(row: Any) -> StoredEvent:
         return StoredEvent(
