@@ -15,6 +15,7 @@
 
 DuckDB spills what exceeds its memory limit to `$IPLOS_HOME/spill/` (one folder per connection,
 removed when it closes).
+| IPLOS_AUDIT_KEY_FILE | the key that signs each case's head (the append-only anchor file of heads lies beside it); keep both outside the case database | $IPLOS_HOME/audit/audit.key |
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class Settings:
     spark_master: str | None = None  # None: local mode
     spark_executor_memory: str = DEFAULT_EXECUTOR_MEMORY
     spark_shuffle_partitions: int = DEFAULT_SHUFFLE_PARTITIONS
+    audit_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, home: Path | str | None = None) -> Settings:
@@ -111,6 +113,7 @@ class Settings:
             raise IplosError(
                 f"IPLOS_SPARK_EXECUTOR_MEMORY must be a Spark size such as 768m or 2g, not {executor!r}"
             )
+        audit_key_file = os.environ.get("IPLOS_AUDIT_KEY_FILE")
         return cls(
             home=root,
             engine=engine,  # type: ignore[arg-type]
@@ -123,6 +126,7 @@ class Settings:
             spark_executor_memory=executor,
             spark_shuffle_partitions=_positive_int("IPLOS_SPARK_SHUFFLE_PARTITIONS")
             or DEFAULT_SHUFFLE_PARTITIONS,
+            audit_key_file=Path(audit_key_file) if audit_key_file else None,
         )
 
     @property
@@ -151,3 +155,7 @@ class Settings:
     @property
     def key_path(self) -> Path:
         return self.key_file or self.keyholder_dir / "keys.json"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.home / "audit" / "audit.key"

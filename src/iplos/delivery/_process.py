@@ -42,7 +42,7 @@ from iplos.delivery._formats import STEM
 from iplos.delivery._plan import Plan
 from iplos.delivery._release import Criteria
 from iplos.delivery._tables import protected_tables, table_specs, write_tables_delivery
-from iplos.delivery._write import Delivered, write_delivery
+from iplos.delivery._write import Delivered, case_lock, verify_manifest, write_delivery
 from iplos.engine import Engine, connect
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
@@ -245,6 +245,9 @@ class Processor:
         agreed = case.agreed_plan
         if case.status != "anonymisation_agreed" or agreed is None:
             raise IplosError(f"case {case_id} has no agreed anonymisation plan (status {case.status})")
+        finished = self._finish_started(case)
+        if finished is not None:
+            return finished
         extract, setup = self.link(case)
         plan = from_case_plan(agreed, setup)
         evaluation = self._evaluate(extract, plan, setup)
@@ -254,7 +257,7 @@ class Processor:
                 f"case {case_id}: the agreed plan suppresses {evaluation.suppressed_share:.1%} of the {plan.criteria.unit}s "
                 f"today, more than the agreed {plan.criteria.max_suppressed:.1%}; propose a new plan"
             )
-        delivery_id = self._next_delivery_id(case)
+        delivery_id = self._start(case)
         if case.content.output == "tables":
             return self._deliver_tables(case, extract, plan, setup, delivery_id)
         release = build_release(extract, evaluation, setup.hierarchies, delivery_id, extract_years(case))
@@ -353,6 +356,42 @@ class Processor:
         raise IplosError(
             f"case {case_id} is {case.status}: the processor links and delivers only after the offer is "
             "accepted (accepted, linked, anonymisation, anonymisation_agreed)"
+        )
+
+    # the two-phase commit of a delivery: intent, folder, completion --------------------------------
+    def _start(self, case: Case) -> str:
+        """Record the intent (`DeliveryStarted`) and return the id of the folder to write."""
+        if case.pending_delivery is not None:
+            return case.pending_delivery  # a crashed run's delivery, written again under its id
+        delivery_id = self._next_delivery_id(case)
+        self.service.start_delivery(case.case_id, self.actor, delivery_id, expected_version=case.version)
+        return delivery_id
+
+    def _finish_started(self, case: Case) -> StepResult | None:
+        """Finish what a crashed delivery left: record a complete folder, or clear a partial one."""
+        delivery_id = case.pending_delivery
+        if delivery_id is None:
+            return None
+        folder = self.case_folder(case.case_id)
+        with case_lock(folder):  # also removes the staging folders a killed writer left
+            target = folder / delivery_id
+            if not target.exists():
+                return None
+            problem = verify_manifest(target)
+            if problem is not None:
+                raise IplosError(
+                    f"case {case.case_id}: delivery {delivery_id} was started and its folder exists but is "
+                    f"not complete ({problem}); it was not written by iplos, inspect it before delivering"
+                )
+            digest = sha256_of(target / MANIFEST)
+            self.service.record_delivery(case.case_id, self.actor, delivery_id, digest)
+        self.progress(f"recorded delivery {delivery_id}, which an interrupted run had written")
+        return StepResult(
+            case.case_id,
+            "delivered",
+            f"recorded delivery {delivery_id} in {target}, written and gate-passed by an interrupted run "
+            "(its manifest verified)",
+            plan=dict(case.agreed_plan or {}),
         )
 
     def _next_delivery_id(self, case: Case) -> str:

@@ -55,7 +55,7 @@ def _duckdb_backend(settings: Settings) -> tuple[BaseBackend, Callable[[], None]
     return con, release
 
 
-def _spark_backend(settings: Settings, spark_session: Any | None) -> BaseBackend:
+def _spark_backend(settings: Settings, spark_session: Any | None) -> tuple[BaseBackend, Any]:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -71,7 +71,7 @@ def _spark_backend(settings: Settings, spark_session: Any | None) -> BaseBackend
     session = spark_session
     if session is None:
         session = spark_builder(settings, SparkSession.builder).getOrCreate()
-    return ibis.pyspark.connect(session)
+    return ibis.pyspark.connect(session), session
 
 
 def spark_builder(settings: Settings, builder: Any, app_name: str = "iplos") -> Any:
@@ -124,7 +124,6 @@ def connect(
         con, release = _duckdb_backend(settings)
         return Engine(settings, "duckdb", con, on_close=release)
     if chosen == "spark":
-        return Engine(
-            settings, "spark", _spark_backend(settings, spark_session), owns_session=spark_session is None
-        )
+        con, session = _spark_backend(settings, spark_session)
+        return Engine(settings, "spark", con, owns_session=spark_session is None, spark_session=session)
     raise IplosError(f"unknown data-plane backend {chosen!r}: choose 'duckdb' or 'spark'")

@@ -66,10 +66,13 @@ class Engine:
         *,
         owns_session: bool = False,
         on_close: Callable[[], None] | None = None,
+        spark_session: Any | None = None,
     ) -> None:
         self.settings = settings
         self.backend: Backend = backend
         self.con = con
+        self.spark_session = spark_session
+        """The SparkSession behind `con` (kept here: Ibis exposes it only as a private attribute)."""
         self.store = RegisterStore(settings, recover=False)
         self._owns_session = owns_session
         self._views: list[str] = []
@@ -164,13 +167,20 @@ class Engine:
         return table
 
     def _spark_view(self, read: Any) -> ir.Table:
-        session = self.con._session
+        session = self._session()
         frame = read(session.read)
         name = f"iplos_{uuid.uuid4().hex[:12]}"
         frame.createOrReplaceTempView(name)
         self._views.append(name)
         table: ir.Table = self.con.table(name)
         return table
+
+    def _session(self) -> Any:
+        if self.spark_session is None:
+            raise IplosError(
+                "this Spark engine was built without its SparkSession (use iplos.engine.connect)"
+            )
+        return self.spark_session
 
     # ----- results ------------------------------------------------------------------------
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
@@ -189,19 +199,15 @@ class Engine:
     def to_batches(self, expr: ir.Table, chunk_size: int = 1_000_000) -> pa.RecordBatchReader:
         """Run `expr` and stream its result in record batches of at most `chunk_size` rows."""
         with translate_errors(self.backend):
-            if self.backend == "duckdb":
-                # Ibis 12 streams through DuckDB's `fetch_record_batch`, which DuckDB 2 removed: run the
-                # compiled SQL on DuckDB's own Arrow reader instead (see _dialect.WORKAROUNDS).
-                sql = self.con.compile(expr.as_table())
-                reader: pa.RecordBatchReader = self.con.con.sql(sql).to_arrow_reader(chunk_size)
-            else:
-                reader = self.con.to_pyarrow_batches(expr, chunk_size=chunk_size)
+            reader: pa.RecordBatchReader = self.con.to_pyarrow_batches(expr, chunk_size=chunk_size)
         return reader
 
     def count(self, expr: ir.Table) -> int:
         """The number of rows of `expr`."""
         with translate_errors(self.backend):
-            return int(self.con.execute(expr.count()))
+            # through Arrow, as every other result: `execute` goes through pandas and Ibis 12 reads a
+            # pandas option there that pandas 3.1 deprecates
+            return int(self.con.to_pyarrow(expr.count()).as_py())
 
     def write_parquet(self, expr: ir.Table, path: Path | str) -> Path:
         """Write the result of `expr` to one Parquet file, atomically (the old file or the new, never a part)."""
@@ -267,7 +273,7 @@ class Engine:
     def close(self) -> None:
         """Release the backend (stops the Spark session only when this engine started it)."""
         if self.backend == "spark":
-            session = self.con._session
+            session = self._session()
             for name in self._views:
                 session.catalog.dropTempView(name)
             self._views.clear()

@@ -109,6 +109,10 @@ class PersonClasses:
     def distribution(self, attribute: str) -> FloatArray:
         return self.distributions[self.table.sensitive.index(attribute)]
 
+    def labels(self, attribute: str) -> tuple[str, ...]:
+        t = self.table
+        return t.sensitive_labels[t.sensitive.index(attribute)] if t.sensitive_labels else ()
+
     def groups(self) -> ElementGroups:
         """The (class, generalised element) groups of records, for the sensitive criteria."""
         if self._groups is None:
@@ -147,6 +151,9 @@ class ElementGroups:
 
     def distribution(self, attribute: str) -> FloatArray:
         return self.classes.distribution(attribute)
+
+    def labels(self, attribute: str) -> tuple[str, ...]:
+        return self.classes.labels(attribute)
 
 
 def _mix(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

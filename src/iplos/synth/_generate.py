@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from iplos.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
 from iplos.config import Settings
+from iplos.engine import RegisterStore
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
 from iplos.synth._cohort import Cohort
@@ -119,6 +120,8 @@ def generate(
     for register, t in LINKED:
         for y in written:
             targets[(register, t, y)] = settings.registers_dir / register / t / f"aargang={y}"
+    # recovery on open: what a killed writer left (staging folders, unfinished commits) goes first
+    registers_store = RegisterStore(settings)
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not replace:
         raise IplosError(
@@ -138,6 +141,7 @@ def generate(
     total = n_chunks * (len(sim_years) + 1)
     done = 0
     with ExitStack() as stack:
+        stack.enter_context(registers_store.writing(register for register, _, _ in targets))
         staging = {k: stack.enter_context(atomic_directory(p, replace=replace)) for k, p in targets.items()}
         for c in range(n_chunks):
             rng = np.random.default_rng(seeds[c])

@@ -440,6 +440,7 @@ _EVENTS: dict[str, tuple[str, str]] = {
     "AnonymisationProposed": ("Anonymisering foreslått", "Anonymisation proposed"),
     "AnonymisationCountered": ("Motforslag", "Counter-proposal"),
     "AnonymisationAgreed": ("Anonymisering avtalt", "Anonymisation agreed"),
+    "DeliveryStarted": ("Levering startet", "Delivery started"),
     "Delivered": ("Levert", "Delivered"),
     "HoursRecorded": ("Timer ført", "Hours recorded"),
     "InvoiceIssued": ("Faktura sendt", "Invoice issued"),
