@@ -31,7 +31,7 @@ def open_highs() -> tuple[Any, Any]:
     """
     import highspy
 
-    solver = highspy.Highs()
+    solver = highspy.Highs()  # type: ignore[no-untyped-call]
     solver.setOptionValue("output_flag", False)
     return highspy, solver
 
