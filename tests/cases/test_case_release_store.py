@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import SESSION
 
 from iplos.cases.release_store import ReleaseLog
 from iplos.errors import IplosError
 
+SESSION = secrets.token_hex(3)
 DIMS = [
     {
         "name": "kjonn",
