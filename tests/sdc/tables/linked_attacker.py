@@ -40,6 +40,52 @@ class Breach:
         return self.upper - self.lower < 1e-6
 
 
+class Attacker:
+    """The attacker's linear program over the published cells of some tables."""
+
+    def __init__(
+        self, published: Sequence[ProtectedTable], finest: Mapping[str, Sequence[str]], covers: Covers
+    ) -> None:
+        self.finest = finest
+        self.covers = covers
+        self.names = list(finest)
+        combos = itertools.product(*(finest[n] for n in self.names))
+        self.index = {combo: i for i, combo in enumerate(combos)}
+        rows: list[int] = []
+        cols: list[int] = []
+        rhs: list[float] = []
+        for pt in published:
+            for cell in range(pt.table.n_cells):
+                if int(pt.flags[cell]) == 0:  # published
+                    members = self.columns(pt.table.labels_of(cell))
+                    cols.extend(members)
+                    rows.extend([len(rhs)] * len(members))
+                    rhs.append(float(pt.published[cell]))
+        self.a_eq = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(rhs), len(self.index)))
+        self.b_eq = np.array(rhs)
+
+    def columns(self, labels: dict[str, str]) -> list[int]:
+        """The finest cells a cell covers (a table without a dimension covers all of it)."""
+        sets = [self.covers[n](labels[n]) if n in labels else frozenset(self.finest[n]) for n in self.names]
+        return [self.index[c] for c in itertools.product(*(sorted(s) for s in sets))]
+
+    def interval(self, labels: dict[str, str]) -> tuple[float, float]:
+        """Smallest and largest count of the cell over every table consistent with the publication."""
+        c = np.zeros(len(self.index))
+        c[self.columns(labels)] = 1.0
+        if self.a_eq.shape[0] == 0:
+            return 0.0, np.inf
+        lo = linprog(c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=(0, None), method="highs")
+        assert lo.status == 0, lo.message
+        return float(lo.fun), np.inf if hi.status == 3 else -float(hi.fun)
+
+
+def required(value: float, percent: float = 30.0, minimum: float = 1.0) -> tuple[float, float]:
+    """(lower, upper) protection of a cell: a share of its value, at least `minimum` persons."""
+    return min(value, max(percent / 100 * value, minimum)), max(percent / 100 * value, minimum)
+
+
 def attack(
     published: Sequence[ProtectedTable],
     finest: Mapping[str, Sequence[str]],
@@ -51,46 +97,17 @@ def attack(
     """Every primary cell of `published` whose attacker interval misses [v - lower, v + upper].
 
     `finest` lists the finest values per dimension name; `covers[dim](label)` the finest values
-    a label stands for (a table without a dimension covers all of it); `truth(labels)` the true
-    count of a cell, from the records, to judge the intervals against.
+    a label stands for; `truth(labels)` the true count of a cell, from the records, to judge the
+    intervals against.
     """
-    names = list(finest)
-    index = {combo: i for i, combo in enumerate(itertools.product(*(finest[n] for n in names)))}
-    n_z = len(index)
-
-    def columns(labels: dict[str, str]) -> list[int]:
-        sets = [covers[n](labels[n]) if n in labels else frozenset(finest[n]) for n in names]
-        return [index[c] for c in itertools.product(*(sorted(s) for s in sets))]
-
-    rows: list[int] = []
-    cols: list[int] = []
-    rhs: list[float] = []
-    targets: list[tuple[int, dict[str, str], list[int]]] = []
-    for t, pt in enumerate(published):
-        for cell in range(pt.table.n_cells):
-            labels = pt.table.labels_of(cell)
-            members = columns(labels)
-            flag = int(pt.flags[cell])
-            if flag == 0:  # published
-                cols.extend(members)
-                rows.extend([len(rhs)] * len(members))
-                rhs.append(float(pt.published[cell]))
-            elif flag == 1:  # primary
-                targets.append((t, labels, members))
-    a_eq = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(rhs), n_z))
-    b_eq = np.array(rhs)
+    attacker = Attacker(published, finest, covers)
     breaches = []
-    for t, labels, members in targets:
-        c = np.zeros(n_z)
-        c[members] = 1.0
-        lo = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        hi = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        assert lo.status == 0, lo.message
-        lower = float(lo.fun)
-        upper = np.inf if hi.status == 3 else -float(hi.fun)
-        value = truth(labels)
-        need_up = max(percent / 100 * value, minimum)
-        need_lo = min(value, max(percent / 100 * value, minimum))
-        if lower > value - need_lo + 1e-6 or upper < value + need_up - 1e-6:
-            breaches.append(Breach(t, labels, value, lower, upper, need_lo, need_up))
+    for t, pt in enumerate(published):
+        for cell in np.flatnonzero(pt.flags == 1):  # primary
+            labels = pt.table.labels_of(int(cell))
+            lower, upper = attacker.interval(labels)
+            value = truth(labels)
+            need_lo, need_up = required(value, percent, minimum)
+            if lower > value - need_lo + 1e-6 or upper < value + need_up - 1e-6:
+                breaches.append(Breach(t, labels, value, lower, upper, need_lo, need_up))
     return breaches

@@ -7,6 +7,8 @@
 - `audit`: attacker intervals by linear programming for any suppression pattern.
 - `perturb_table` with a `PerturbationTable`: the cell key method.
 - `write_table`, `read_table_csv`, `audit_file`: CSV/Excel/HTML output and audits of files.
+- `Release`: a table as published (the release log's record); `protect_linked` protects a new
+  table jointly with every earlier release of the same data, `audit_linked` audits several.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from iplos.sdc.tables._build import build_table
 from iplos.sdc.tables._cellkey import PerturbationTable
 from iplos.sdc.tables._dimension import TOTAL, Dimension
 from iplos.sdc.tables._files import TableFile, audit_file, file_audit_report, read_table_csv
+from iplos.sdc.tables._linked import LinkedResult, audit_linked, protect_linked
 from iplos.sdc.tables._output import table_csv, write_report, write_table
 from iplos.sdc.tables._protect import FLAG_NAMES, ProtectedTable, perturb_table, protect
 from iplos.sdc.tables._protection import ProtectionLevels
+from iplos.sdc.tables._release import Release, data_version
 from iplos.sdc.tables._rules import Dominance, GroupDisclosure, MinCount, PPercent, PrimaryResult, Rule
 from iplos.sdc.tables._table import Table
 
@@ -29,21 +33,26 @@ __all__ = [
     "Dimension",
     "Dominance",
     "GroupDisclosure",
+    "LinkedResult",
     "MinCount",
     "PPercent",
     "PerturbationTable",
     "PrimaryResult",
     "ProtectedTable",
     "ProtectionLevels",
+    "Release",
     "Rule",
     "Table",
     "TableFile",
     "audit",
     "audit_file",
+    "audit_linked",
     "build_table",
+    "data_version",
     "file_audit_report",
     "perturb_table",
     "protect",
+    "protect_linked",
     "read_table_csv",
     "table_csv",
     "write_report",

@@ -1,0 +1,495 @@
+"""Linked tables: every table from the same data protected and audited together with the others.
+
+Two tables of one population with different groupings of a column (4 age groups, and 0-79/80+)
+are linked: each finest category of either is a sum of the categories of their common finest
+cross-classification. That classification follows from the dimensions themselves: the input
+values of a column fall into classes by the finest category they count in, in every table with
+that column (values sharing their category everywhere are one class). Its cells, one per class
+of every column, are the unknowns z of the joint model, and every leaf cell of every table is the
+sum of the z it covers; each table's own sums link its margins to its leaves. A z that is the only
+one in some table's leaf cell is that cell (no new unknown); the rest are never published.
+
+The attacker of the joint model knows every published cell of every table, all these sums and
+non-negativity: `JointModel.audit` gives each suppressed cell's interval over all of them at once
+(the audit of `_audit`, on the joint constraint matrix). `protect_linked` protects a new table
+jointly with earlier releases (whose cells are fixed: they are out): the new table is first
+protected alone, then every primary cell of any table that the joint audit finds unprotected gets
+the cheapest deviation of the joint model that moves it by its protection level while keeping
+every published cell of the earlier tables fixed (as τ-ARGUS's and sdcTable's linked-table
+suppression, with the links derived instead of declared); the cells of the new table that the
+deviation moves are suppressed. Each deviation is a feasible attacker table, so the pattern
+protects the cell by construction; the final joint audit checks all of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from iplos.errors import IplosError
+from iplos.sdc.tables._audit import AuditResult, IntervalMode, audit
+from iplos.sdc.tables._build import CountUnit, build_table
+from iplos.sdc.tables._dimension import Dimension
+from iplos.sdc.tables._protect import PRIMARY, SECONDARY, CostKind, Method, ProtectedTable, protect
+from iplos.sdc.tables._protection import ProtectionLevels
+from iplos.sdc.tables._release import Release
+from iplos.sdc.tables._rules import Rule
+from iplos.sdc.tables._table import FloatArray, IntArray, Table, additivity_matrix
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class JointModel:
+    """The joint constraint system of linked tables: variables are every table's cells (in order,
+    at `offsets`) followed by the hidden finest cells; `matrix @ x == 0` holds for the truth."""
+
+    releases: tuple[Release, ...]
+    offsets: IntArray
+    n_hidden: int
+    matrix: sp.csr_matrix
+    hidden_cells: tuple[tuple[str, ...], ...] = field(repr=False)  # class labels per hidden z
+    names: tuple[str, ...] = ()
+    classes: dict[str, list[list[str]]] = field(default_factory=dict, repr=False)
+    z_of_hidden: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+
+    @property
+    def n_vars(self) -> int:
+        return int(self.offsets[-1]) + self.n_hidden
+
+    def span(self, t: int) -> slice:
+        return slice(int(self.offsets[t]), int(self.offsets[t + 1]))
+
+    def suppressed(self, patterns: Sequence[BoolArray] | None = None) -> BoolArray:
+        """Unknown variables: each table's suppressed cells and every hidden finest cell."""
+        out = np.ones(self.n_vars, dtype=bool)
+        for t, r in enumerate(self.releases):
+            out[self.span(t)] = r.suppressed if patterns is None else patterns[t]
+        return out
+
+    def primary(self) -> BoolArray:
+        out = np.zeros(self.n_vars, dtype=bool)
+        for t, r in enumerate(self.releases):
+            out[self.span(t)] = r.primary
+        return out
+
+    def published_values(self) -> FloatArray:
+        """Published cells' values, 0 where unknown (the attacker's view)."""
+        out = np.zeros(self.n_vars)
+        for t, r in enumerate(self.releases):
+            out[self.span(t)] = np.where(r.suppressed, 0.0, r.published)
+        return out
+
+    def locate(self, var: int) -> tuple[int, int]:
+        """(table, cell) of a table variable."""
+        t = int(np.searchsorted(self.offsets, var, side="right") - 1)
+        return t, var - int(self.offsets[t])
+
+
+def _classes(releases: Sequence[Release]) -> tuple[list[str], dict[str, list[list[str]]], dict[str, Any]]:
+    """Per column: the classes of input values (values in the same finest category everywhere)."""
+    names: list[str] = []
+    for r in releases:
+        for d in r.dimensions:
+            if d.name not in names:
+                names.append(d.name)
+    classes: dict[str, list[list[str]]] = {}
+    leaf_maps: dict[str, Any] = {}
+    for name in names:
+        dims = [(t, d) for t, r in enumerate(releases) for d in r.dimensions if d.name == name]
+        values = sorted({v for _, d in dims for v in d.leaf_of})
+        if not values:
+            raise IplosError(
+                f"dimension {name!r} does not say which input values its categories hold, so tables "
+                "with it cannot be linked (read it from the release log, or build it from the data)"
+            )
+        sig_of: dict[tuple[int, ...], list[str]] = {}
+        for v in values:
+            sig = tuple(d.leaf_of.get(v, -1) for _, d in dims)
+            sig_of.setdefault(sig, []).append(v)
+        sigs = list(sig_of)
+        classes[name] = [sig_of[s] for s in sigs]
+        # per table with this column: class -> its leaf node (-1: not in the table)
+        leaf_maps[name] = {t: np.array([s[i] for s in sigs], dtype=np.int64) for i, (t, _) in enumerate(dims)}
+    return names, classes, leaf_maps
+
+
+def joint_model(releases: Sequence[Release]) -> JointModel:
+    """The joint constraint system of tables of one quantity from the same data."""
+    rels = tuple(releases)
+    if not rels:
+        raise IplosError("no tables to link")
+    if len({r.quantity for r in rels}) > 1:
+        raise IplosError(
+            "only tables of the same quantity (counts of the same unit, or sums of the same value) link"
+        )
+    names, classes, leaf_maps = _classes(rels)
+    class_counts = [len(classes[n]) for n in names]
+    n_z = int(np.prod(class_counts))
+    z_coords = np.stack(np.unravel_index(np.arange(n_z), class_counts), axis=1) if n_z else np.zeros((0, 0))
+    offsets = np.cumsum([0, *(r.n_cells for r in rels)]).astype(np.int64)
+    # each z's leaf cell in every table (-1: the table does not count it)
+    z_leaf: list[IntArray] = []
+    for t, r in enumerate(rels):
+        cell = np.zeros(n_z, dtype=np.int64)
+        outside = np.zeros(n_z, dtype=bool)
+        stride = 1
+        for d in reversed(r.dimensions):
+            node = leaf_maps[d.name][t][z_coords[:, names.index(d.name)]]
+            outside |= node < 0
+            cell += np.maximum(node, 0) * stride
+            stride *= d.size
+        z_leaf.append(np.where(outside, -1, cell))
+    # a z alone in some table's leaf cell is that cell
+    var_of_z = np.full(n_z, -1, dtype=np.int64)
+    for t, r in enumerate(rels):
+        leaf = z_leaf[t]
+        inside = leaf >= 0
+        counts = np.bincount(leaf[inside], minlength=r.n_cells)
+        alone = inside & (counts[np.maximum(leaf, 0)] == 1) & (var_of_z < 0)
+        var_of_z[alone] = offsets[t] + leaf[alone]
+    hidden = np.flatnonzero(var_of_z < 0)
+    var_of_z[hidden] = offsets[-1] + np.arange(hidden.size)
+    n_vars = int(offsets[-1]) + hidden.size
+    blocks: list[sp.csr_matrix] = []
+    for t, r in enumerate(rels):
+        a = additivity_matrix(r.dimensions).tocoo()
+        blocks.append(sp.csr_matrix((a.data, (a.row, a.col + offsets[t])), shape=(a.shape[0], n_vars)))
+        # link rows: leaf - sum of its z = 0 (skipped where the leaf is its own only z)
+        leaf = z_leaf[t]
+        members = np.flatnonzero(leaf >= 0)
+        leaves = _leaf_cells(r.dimensions)
+        row_of_leaf = np.full(r.n_cells, -1, dtype=np.int64)
+        row_of_leaf[leaves] = np.arange(leaves.size)
+        rows = np.concatenate([np.arange(leaves.size), row_of_leaf[leaf[members]]])
+        cols = np.concatenate([offsets[t] + leaves, var_of_z[members]])
+        data = np.concatenate([np.ones(leaves.size), -np.ones(members.size)])
+        link = sp.csr_matrix((data, (rows, cols)), shape=(leaves.size, n_vars))
+        link.sum_duplicates()
+        link.eliminate_zeros()
+        keep = np.flatnonzero(np.diff(link.indptr) > 0)
+        blocks.append(link[keep])
+    matrix = sp.vstack(blocks).tocsr() if blocks else sp.csr_matrix((0, n_vars))
+    hidden_labels = tuple(
+        tuple(classes[n][int(z_coords[z, i])][0] for i, n in enumerate(names)) for z in hidden
+    )
+    return JointModel(rels, offsets, int(hidden.size), matrix, hidden_labels, tuple(names), classes, hidden)
+
+
+def _leaf_cells(dims: tuple[Dimension, ...]) -> IntArray:
+    """Flat indices of a table's leaf cells (a leaf in every dimension), in C order."""
+    grids = np.meshgrid(*(np.array(d.leaves, dtype=np.int64) for d in dims), indexing="ij")
+    flat = np.ravel_multi_index(tuple(g.reshape(-1) for g in grids), tuple(d.size for d in dims))
+    return np.asarray(flat, dtype=np.int64)
+
+
+def _hidden_truth(
+    model: JointModel, data: pd.DataFrame, count: CountUnit, value: str | None, person_column: str | None
+) -> FloatArray:
+    """The true values of the hidden finest cells, tabulated from the records."""
+    if model.n_hidden == 0:
+        return np.zeros(0)
+    frame = pd.DataFrame(index=data.index)
+    dims = []
+    for name in model.names:
+        class_of = {v: str(i) for i, members in enumerate(model.classes[name]) for v in members}
+        frame[name] = data[name].astype(str).map(class_of).fillna("-1")
+        dims.append(Dimension.flat(name, [str(i) for i in range(len(model.classes[name]))] + ["-1"]))
+    if person_column is not None and person_column in data.columns:
+        frame[person_column] = data[person_column].to_numpy()
+    if value is not None:
+        frame[value] = data[value].to_numpy()
+    finest = build_table(frame, dims, count=count, value=value, person_column=person_column)
+    counts = [len(model.classes[n]) for n in model.names]
+    coords = np.stack(np.unravel_index(model.z_of_hidden, counts), axis=1)
+    return np.asarray(
+        finest.values[[finest.cell(*(int(c) + 1 for c in row)) for row in coords]], dtype=np.float64
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class LinkedResult:
+    """The new table protected jointly with earlier ones, and the joint audit of all of them."""
+
+    table: ProtectedTable
+    audit: AuditResult
+    model: JointModel
+    deviations: int
+    unprotectable: tuple[int, ...]  # joint variables already given away by earlier releases
+
+    @property
+    def failing(self) -> IntArray:
+        """Primary cells left unprotected by this release (not those earlier releases gave away)."""
+        return np.setdiff1d(self.audit.failing, np.array(self.unprotectable, dtype=np.int64))
+
+    @property
+    def passed(self) -> bool:
+        return self.failing.size == 0
+
+    def given_away(self) -> list[dict[str, Any]]:
+        """Where each primary cell is that earlier releases already pin below its protection."""
+        return [self._where(v) for v in self.unprotectable]
+
+    def report(self) -> dict[str, Any]:
+        a = self.audit
+        earlier = [r.name for r in self.model.releases[:-1]]
+        return {
+            "linked_with": earlier,
+            "joint_audit": {
+                "passed": self.passed,
+                "tables": len(self.model.releases),
+                "hidden_cells": self.model.n_hidden,
+                "checked": int(a.checked.sum()),
+                "failing": int(self.failing.size),
+                "linear_programs": a.linear_programs,
+                "components": a.components,
+                "seconds": round(a.seconds, 3),
+                "deviations": self.deviations,
+                "given_away_earlier": self.given_away(),
+                "given_away_note": (
+                    "primary cells that the earlier releases alone already pin below their protection: "
+                    "nothing in this table can protect them, suppressing them here changes nothing"
+                ),
+            },
+        }
+
+    def _where(self, var: int) -> dict[str, Any]:
+        t, cell = self.model.locate(var)
+        r = self.model.releases[t]
+        shape = tuple(d.size for d in r.dimensions)
+        nodes = np.unravel_index(cell, shape)
+        return {
+            "table": r.name,
+            **{d.name: d.labels[int(i)] for d, i in zip(r.dimensions, nodes, strict=True)},
+        }
+
+
+def joint_truth(model: JointModel, truths: Sequence[FloatArray], hidden: FloatArray) -> FloatArray:
+    x = np.concatenate([*truths, hidden])
+    residual = model.matrix @ x
+    bad = np.flatnonzero(np.abs(residual) > 1e-6 * max(1.0, float(np.abs(x).max(initial=0.0))))
+    if bad.size:
+        raise IplosError(
+            f"the tables do not add up across each other ({bad.size} sums break): a person counted in "
+            "several categories of one dimension, or earlier releases from other data; linked protection "
+            "needs one category per person and dimension"
+        )
+    return x
+
+
+def protect_linked(
+    data: pd.DataFrame,
+    table: Table,
+    earlier: Sequence[Release],
+    rules: Sequence[Rule] | None = None,
+    *,
+    name: str = "table",
+    secondary: Method = "fast",
+    protection: ProtectionLevels | None = None,
+    cost: CostKind = "value",
+    time_limit: float = 60.0,
+    count: CountUnit = "persons",
+    value: str | None = None,
+    person_column: str | None = "pseudonym",
+    audit_intervals: IntervalMode = "witnessed",
+    max_rounds: int = 20,
+) -> LinkedResult:
+    """Protect `table` (built from `data`) jointly with the `earlier` releases of the same data.
+
+    Earlier tables stay as published; cells of the new table are suppressed until the joint
+    audit finds every primary cell of every table protected (or, for a cell an earlier release
+    already gave away, reports it). `data` must hold every column of every table.
+    """
+    levels = protection or ProtectionLevels()
+    alone = protect(
+        table,
+        rules,
+        secondary=secondary,
+        protection=levels,
+        cost=cost,
+        time_limit=time_limit,
+        run_audit=False,
+    )
+    same = [r for r in earlier if r.quantity == Release.of(name, alone).quantity]
+    missing = sorted({d.name for r in same for d in r.dimensions} - set(data.columns))
+    if missing:
+        raise IplosError(
+            f"earlier releases of this data use columns {', '.join(missing)}, which the input lacks: "
+            "linked protection needs them (give the full data)"
+        )
+    truths = []
+    for r in same:
+        rebuilt = build_table(
+            data, r.dimensions, count=count, value=value, person_column=person_column, statistic="sum"
+        )
+        shown = ~r.suppressed & np.isfinite(r.published)
+        if r.statistic != "mean" and not np.allclose(
+            rebuilt.published_values[shown], r.published[shown], atol=1e-6
+        ):
+            raise IplosError(
+                f"earlier release {r.name!r} does not match this data (its published cells differ): "
+                "it came from another version of the data"
+            )
+        truths.append(rebuilt.values)
+    new_release = Release.of(name, alone)
+    model = joint_model([*same, new_release])
+    hidden = _hidden_truth(model, data, count, value, person_column)
+    truth = joint_truth(model, [*truths, table.values], hidden)
+    t_new = len(same)
+    pattern = [r.suppressed.copy() for r in model.releases]
+    pattern[t_new] = alone.suppressed.copy()
+    primary = model.primary()
+    upper = levels.upper(truth)
+    lower = levels.lower(truth)
+    costs = np.asarray(table.values + 1.0 if cost == "value" else np.ones(table.n_cells), dtype=np.float64)
+    movable = np.zeros(model.n_vars, dtype=bool)
+    movable[model.span(t_new)] = True
+    movable[int(model.offsets[-1]) :] = True
+    deviations = 0
+    unprotectable: set[int] = set()
+    start = time.perf_counter()
+    result = None
+    for _ in range(max_rounds):
+        supp = model.suppressed(pattern)
+        result = audit(
+            model.matrix,
+            truth,
+            supp,
+            sensitive=primary,
+            upper_required=upper,
+            lower_required=lower,
+            intervals=audit_intervals,
+        )
+        failing = [int(v) for v in result.failing if int(v) not in unprotectable]
+        if not failing:
+            break
+        for p in failing:
+            supp = model.suppressed(pattern)
+            for direction, level, reach in (
+                (1.0, upper[p], result.upper[p]),
+                (-1.0, lower[p], result.lower[p]),
+            ):
+                ok = reach >= truth[p] + level - 1e-6 if direction > 0 else reach <= truth[p] - level + 1e-6
+                if ok or level <= 1e-9:
+                    continue
+                moved = _deviation(model, truth, supp, movable, p, direction, level, costs, t_new)
+                if moved is None:
+                    unprotectable.add(p)
+                    continue
+                deviations += 1
+                new_cells = moved[(moved >= model.offsets[t_new]) & (moved < model.offsets[t_new + 1])]
+                pattern[t_new][new_cells - model.offsets[t_new]] = True
+                supp = model.suppressed(pattern)
+    assert result is not None
+    flags = alone.flags.copy()
+    newly = pattern[t_new] & ~alone.suppressed
+    flags[newly] = SECONDARY
+    flags[alone.flags == PRIMARY] = PRIMARY
+    published = np.where(pattern[t_new], np.nan, table.published_values)
+    final = ProtectedTable(
+        table=table,
+        flags=flags,
+        published=published,
+        primary=alone.primary,
+        method=alone.method + " + linked",
+        audit=_table_audit(result, model, t_new),
+        protection=levels,
+        rules=alone.rules,
+        details={**alone.details, "linked_seconds": round(time.perf_counter() - start, 3)},
+    )
+    return LinkedResult(final, result, model, deviations, tuple(sorted(unprotectable)))
+
+
+def _table_audit(joint: AuditResult, model: JointModel, t: int) -> AuditResult:
+    """The joint audit restricted to one table's cells (its intervals are the joint ones)."""
+    s = model.span(t)
+    return AuditResult(
+        lower=joint.lower[s],
+        upper=joint.upper[s],
+        suppressed=joint.suppressed[s],
+        checked=joint.checked[s],
+        ok=joint.ok[s],
+        linear_programs=joint.linear_programs,
+        components=joint.components,
+        seconds=joint.seconds,
+        intervals=joint.intervals,
+        exact_cells=None if joint.exact_cells is None else joint.exact_cells[s],
+    )
+
+
+def _deviation(
+    model: JointModel,
+    truth: FloatArray,
+    suppressed: BoolArray,
+    movable: BoolArray,
+    p: int,
+    direction: float,
+    level: float,
+    cost_new: FloatArray,
+    t_new: int,
+) -> IntArray | None:
+    """Variables moved by the cheapest deviation d (matrix @ d = 0, truth + d >= 0) with
+    d_p = direction * level that moves only unknown cells and cells of the new table; None when
+    none exists (the earlier releases pin the cell)."""
+    n = model.n_vars
+    weight = np.full(n, 1e-6)
+    s = model.span(t_new)
+    weight[s] = np.where(suppressed[s], 1e-6, cost_new / max(level, 1e-9) + 1e-6)
+    free = movable | suppressed
+    hi_plus = np.where(free, np.inf, 0.0)
+    hi_minus = np.where(free, truth, 0.0)
+    lo = np.zeros(2 * n)
+    hi = np.concatenate([hi_plus, hi_minus])
+    if direction > 0:
+        lo[p] = hi[p] = level
+        hi[n + p] = 0.0
+    else:
+        lo[n + p] = hi[n + p] = level
+        hi[p] = 0.0
+    a_eq = sp.hstack([model.matrix, -model.matrix]).tocsr()
+    res = linprog(
+        np.concatenate([weight, weight]),
+        A_eq=a_eq,
+        b_eq=np.zeros(model.matrix.shape[0]),
+        bounds=np.stack([lo, hi], axis=1),
+        method="highs",
+    )
+    if res.status != 0:
+        return None
+    d = res.x[:n] - res.x[n:]
+    return np.flatnonzero(np.abs(d) > 1e-7)
+
+
+def audit_linked(
+    releases: Sequence[Release], min_width: float = 0.0, intervals: IntervalMode = "exact"
+) -> tuple[JointModel, AuditResult]:
+    """Audit published tables together, from what is published alone (no true values): each
+    primary cell's interval over every table must be wider than `min_width`."""
+    model = joint_model(releases)
+    values = model.published_values()
+    result = audit(
+        model.matrix,
+        values,
+        model.suppressed(),
+        sensitive=model.primary() | _all_if_unflagged(model),
+        min_width=min_width,
+        intervals=intervals,
+    )
+    return model, result
+
+
+def _all_if_unflagged(model: JointModel) -> BoolArray:
+    """Tables with no cell flagged primary: every suppressed cell is checked."""
+    out = np.zeros(model.n_vars, dtype=bool)
+    for t, r in enumerate(model.releases):
+        if not r.primary.any():
+            out[model.span(t)] = r.suppressed
+    return out
