@@ -18,11 +18,11 @@ from iplos.sdc.tables._build import build_table
 from iplos.sdc.tables._cellkey import PerturbationTable
 from iplos.sdc.tables._dimension import TOTAL, Dimension
 from iplos.sdc.tables._files import TableFile, audit_file, file_audit_report, read_table_csv
-from iplos.sdc.tables._linked import LinkedResult, audit_linked, protect_linked
+from iplos.sdc.tables._linked import LinkedResult, audit_linked, linked_audit_report, protect_linked
 from iplos.sdc.tables._output import table_csv, write_report, write_table
 from iplos.sdc.tables._protect import FLAG_NAMES, ProtectedTable, perturb_table, protect
 from iplos.sdc.tables._protection import ProtectionLevels
-from iplos.sdc.tables._release import Release, data_version
+from iplos.sdc.tables._release import Release, data_version, release_of_file
 from iplos.sdc.tables._rules import Dominance, GroupDisclosure, MinCount, PPercent, PrimaryResult, Rule
 from iplos.sdc.tables._table import Table
 
@@ -50,10 +50,12 @@ __all__ = [
     "build_table",
     "data_version",
     "file_audit_report",
+    "linked_audit_report",
     "perturb_table",
     "protect",
     "protect_linked",
     "read_table_csv",
+    "release_of_file",
     "table_csv",
     "write_report",
     "write_table",

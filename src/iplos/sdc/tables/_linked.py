@@ -357,7 +357,7 @@ def protect_linked(
     unprotectable: set[int] = set()
     start = time.perf_counter()
     result = None
-    for _ in range(max_rounds):
+    for _ in range(max_rounds if secondary != "none" else 1):
         supp = model.suppressed(pattern)
         result = audit(
             model.matrix,
@@ -369,7 +369,7 @@ def protect_linked(
             intervals=audit_intervals,
         )
         failing = [int(v) for v in result.failing if int(v) not in unprotectable]
-        if not failing:
+        if not failing or secondary == "none":
             break
         for p in failing:
             supp = model.suppressed(pattern)
@@ -493,3 +493,47 @@ def _all_if_unflagged(model: JointModel) -> BoolArray:
         if not r.primary.any():
             out[model.span(t)] = r.suppressed
     return out
+
+
+def linked_audit_report(model: JointModel, result: AuditResult, min_width: float) -> dict[str, Any]:
+    """JSON-ready joint audit of published tables: per table its suppressed cells' intervals."""
+
+    def num(x: float) -> float | None:
+        return None if not np.isfinite(x) else round(float(x), 6)
+
+    tables = []
+    for t, r in enumerate(model.releases):
+        s = model.span(t)
+        lower, upper, ok, checked = result.lower[s], result.upper[s], result.ok[s], result.checked[s]
+        shape = tuple(d.size for d in r.dimensions)
+        cells = []
+        for c in np.flatnonzero(r.suppressed):
+            nodes = np.unravel_index(int(c), shape)
+            cells.append(
+                {
+                    **{d.name: d.labels[int(i)] for d, i in zip(r.dimensions, nodes, strict=True)},
+                    "sensitive": bool(checked[c]),
+                    "lower": num(lower[c]),
+                    "upper": num(upper[c]),
+                    "protected": bool(ok[c]) if checked[c] else None,
+                }
+            )
+        tables.append(
+            {
+                "name": r.name,
+                "cells": r.n_cells,
+                "suppressed": int(r.suppressed.sum()),
+                "failing": int((checked & ~ok).sum()),
+                "cells_audited": cells,
+            }
+        )
+    return {
+        "passed": result.passed,
+        "min_width": min_width,
+        "hidden_cells": model.n_hidden,
+        "failing": int(result.failing.size),
+        "exactly_derivable": int(result.exact.size),
+        "linear_programs": result.linear_programs,
+        "seconds": round(result.seconds, 3),
+        "tables": tables,
+    }

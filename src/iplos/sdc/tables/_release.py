@@ -8,7 +8,9 @@ turn it into the JSON-ready dicts the case store's release log keeps.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from iplos.catalog.hierarchy import Hierarchy
 from iplos.errors import IplosError
 from iplos.sdc.tables._dimension import Dimension
+from iplos.sdc.tables._files import TableFile
 from iplos.sdc.tables._protect import FLAG_NAMES, PRIMARY, SECONDARY, ProtectedTable
 from iplos.sdc.tables._table import FloatArray
 
@@ -119,6 +123,47 @@ class Release:
         return cls(name, dims, published, flags, kind, statistic, unit, None)
 
 
+def release_of_file(
+    tf: TableFile, logged: Sequence[Release] = (), hierarchies: Mapping[str, Hierarchy] | None = None
+) -> Release:
+    """A table file as a release: the logged release it is (same categories and published cells),
+    which knows the input values of its categories; else a dimension's leaves hold the values of
+    the given hierarchy of its column at the level they are categories of, or their own label."""
+    flags = np.where(tf.sensitive & tf.suppressed, PRIMARY, np.where(tf.suppressed, SECONDARY, 0)).astype(
+        np.int8
+    )
+    for r in logged:
+        same_dims = len(r.dimensions) == len(tf.dimensions) and all(
+            a.name == b.name and a.labels == b.labels and a.parents == b.parents
+            for a, b in zip(r.dimensions, tf.dimensions, strict=True)
+        )
+        if (
+            same_dims
+            and np.array_equal(r.suppressed, tf.suppressed)
+            and np.allclose(np.nan_to_num(r.published, nan=-1.0), np.nan_to_num(tf.values, nan=-1.0))
+        ):
+            return r
+    dims = tuple(
+        d if d.leaf_of else dataclasses.replace(d, leaf_of=_leaf_values(d, (hierarchies or {}).get(d.name)))
+        for d in tf.dimensions
+    )
+    return Release(Path(tf.source).stem, dims, tf.values.copy(), flags)
+
+
+def _leaf_values(dim: Dimension, hierarchy: Hierarchy | None) -> dict[str, int]:
+    """Input value -> leaf node: through the hierarchy level whose values the leaves are."""
+    node_of = {dim.labels[i]: i for i in dim.leaves}
+    if hierarchy is not None:
+        for level in range(hierarchy.height):
+            if set(node_of) <= set(hierarchy.values(level)):
+                return {row[0]: node_of[row[level]] for row in hierarchy.rows if row[level] in node_of}
+        raise IplosError(
+            f"dimension {dim.name!r}: its categories are not the values of any level of hierarchy "
+            f"{hierarchy.name!r}"
+        )
+    return node_of
+
+
 def dimension_from_record(d: dict[str, Any]) -> Dimension:
     """A dimension from its logged form (depths follow from the parents)."""
     parents = [int(p) for p in d["parents"]]
@@ -141,7 +186,8 @@ def data_version(path: str | Path) -> str:
     files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
     digest = hashlib.sha256()
     for f in files:
-        digest.update(str(f.relative_to(p) if p.is_dir() else f.name).encode() if p.is_dir() else b"")
+        if p.is_dir():  # a folder's layout is part of its data; a single file's name is not
+            digest.update(str(f.relative_to(p)).encode())
         with f.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
