@@ -114,11 +114,18 @@ def make(
     p_percent: Annotated[float | None, typer.Option(help="p % rule, p in %.")] = None,
     secondary: Annotated[str, typer.Option(help="Secondary suppression: optimal, fast or none.")] = "fast",
     protection: Annotated[
-        float, typer.Option(help="Protection interval, % of the cell value each way.")
+        float, typer.Option(help="Protection of a primary cell, % of its value each way.")
     ] = 30.0,
     protection_min: Annotated[
-        float, typer.Option(help="Smallest protection interval each way (absolute).")
-    ] = 1.0,
+        float,
+        typer.Option(help="Smallest protection each way, in persons (the value's unit for sums)."),
+    ] = 3.0,
+    protection_upper: Annotated[
+        float | None, typer.Option(help="Upper protection in %, when not --protection.")
+    ] = None,
+    protection_lower: Annotated[
+        float | None, typer.Option(help="Lower protection in %, when not --protection.")
+    ] = None,
     cost: Annotated[
         str, typer.Option(help="Cost of suppressing a cell: value, contributors or unity.")
     ] = "value",
@@ -227,7 +234,12 @@ def make(
                 raise IplosError(f"--dominance takes N,K such as 1,85, not {dominance!r}") from None
         if p_percent is not None:
             rules.append(PPercent(p_percent))
-        levels = ProtectionLevels(protection, protection, protection_min, protection_min)
+        levels = ProtectionLevels(
+            protection if protection_upper is None else protection_upper,
+            protection if protection_lower is None else protection_lower,
+            protection_min,
+            protection_min,
+        )
         if linked:
             from iplos.sdc.tables import protect_linked
 

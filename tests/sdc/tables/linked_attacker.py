@@ -81,7 +81,7 @@ class Attacker:
         return float(lo.fun), np.inf if hi.status == 3 else -float(hi.fun)
 
 
-def required(value: float, percent: float = 30.0, minimum: float = 1.0) -> tuple[float, float]:
+def required(value: float, percent: float = 30.0, minimum: float = 3.0) -> tuple[float, float]:
     """(lower, upper) protection of a cell: a share of its value, at least `minimum` persons."""
     return min(value, max(percent / 100 * value, minimum)), max(percent / 100 * value, minimum)
 
@@ -92,7 +92,7 @@ def attack(
     covers: Covers,
     truth: Callable[[dict[str, str]], float],
     percent: float = 30.0,
-    minimum: float = 1.0,
+    minimum: float = 3.0,
 ) -> list[Breach]:
     """Every primary cell of `published` whose attacker interval misses [v - lower, v + upper].
 
