@@ -133,10 +133,20 @@ def make(
         float, typer.Option(help="Seconds for the optimal method before it falls back to fast.")
     ] = 60.0,
     cell_key: Annotated[
-        int | None, typer.Option(help="Seed: perturb with the cell key method instead of suppressing.")
-    ] = None,
+        bool,
+        typer.Option(
+            "--cell-key",
+            help="Perturb with the cell key method instead of suppressing (the key holder's record keys).",
+        ),
+    ] = False,
     noise_d: Annotated[int, typer.Option(help="Cell key: largest noise D.")] = 2,
     noise_v: Annotated[float, typer.Option(help="Cell key: noise variance V.")] = 1.0,
+    noise_js: Annotated[
+        int, typer.Option(help="Cell key: no cell is published as 1..JS (small values go to 0 or above).")
+    ] = 0,
+    ptable: Annotated[
+        Path | None, typer.Option(help="Cell key: the perturbation table as data (CSV with i, j, p, v).")
+    ] = None,
     hierarchy: Annotated[
         list[str] | None, typer.Option(help="COL=FILE.csv: an ARX hierarchy for a column; repeatable.")
     ] = None,
@@ -213,13 +223,16 @@ def make(
         value=value,
         statistic=stat,  # type: ignore[arg-type]
         person_column=person,
-        cell_key_seed=cell_key,
+        record_keys=_record_keys() if cell_key else None,
     )
     log: Any = None
     linked_result: Any = None
     version = ""
-    if cell_key is not None:
-        result = perturb_table(table, PerturbationTable(noise_d, noise_v))
+    if cell_key:
+        p_table = (
+            PerturbationTable.from_csv(ptable) if ptable else PerturbationTable(noise_d, noise_v, noise_js)
+        )
+        result = perturb_table(table, p_table)
         if linked:
             log, _, version = _open_log(input, source)
     else:
@@ -313,6 +326,14 @@ def make(
             console.print(f"audit {verdict}: {result.audit.failing.size} sensitive cells not protected")
     if not passed:
         raise typer.Exit(1)
+
+
+def _record_keys() -> Any:
+    """The key holder's record keys (IPLOS_HOME's key file); they never leave memory."""
+    from iplos.config import Settings
+    from iplos.ident import RecordKeys
+
+    return RecordKeys.open(Settings.from_env()).keys
 
 
 def _open_log(input: Path, source: str | None) -> tuple[Any, list[Any], str]:
