@@ -9,6 +9,8 @@
 - `write_table`, `read_table_csv`, `audit_file`: CSV/Excel/HTML output and audits of files.
 - `Release`: a table as published (the release log's record); `protect_linked` protects a new
   table jointly with every earlier release of the same data, `audit_linked` audits several.
+- `TableRequest` (with `DimensionRequest`): a table an application asks for; `produce_tables`
+  builds, protects (jointly) and labels them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from iplos.sdc.tables._output import table_csv, write_report, write_table
 from iplos.sdc.tables._protect import FLAG_NAMES, ProtectedTable, perturb_table, protect
 from iplos.sdc.tables._protection import ProtectionLevels
 from iplos.sdc.tables._release import Release, data_version, release_of_file
+from iplos.sdc.tables._request import DimensionRequest, ProducedTable, TableRequest, produce_tables
 from iplos.sdc.tables._rules import Dominance, GroupDisclosure, MinCount, PPercent, PrimaryResult, Rule
 from iplos.sdc.tables._table import Table
 
@@ -31,6 +34,7 @@ __all__ = [
     "TOTAL",
     "AuditResult",
     "Dimension",
+    "DimensionRequest",
     "Dominance",
     "GroupDisclosure",
     "LinkedResult",
@@ -38,12 +42,14 @@ __all__ = [
     "PPercent",
     "PerturbationTable",
     "PrimaryResult",
+    "ProducedTable",
     "ProtectedTable",
     "ProtectionLevels",
     "Release",
     "Rule",
     "Table",
     "TableFile",
+    "TableRequest",
     "audit",
     "audit_file",
     "audit_linked",
@@ -52,6 +58,7 @@ __all__ = [
     "file_audit_report",
     "linked_audit_report",
     "perturb_table",
+    "produce_tables",
     "protect",
     "protect_linked",
     "read_table_csv",

@@ -330,10 +330,7 @@ def protect_linked(
         rebuilt = build_table(
             data, r.dimensions, count=count, value=value, person_column=person_column, statistic="sum"
         )
-        shown = ~r.suppressed & np.isfinite(r.published)
-        if r.statistic != "mean" and not np.allclose(
-            rebuilt.published_values[shown], r.published[shown], atol=1e-6
-        ):
+        if not _matches(r, rebuilt):
             raise IplosError(
                 f"earlier release {r.name!r} does not match this data (its published cells differ): "
                 "it came from another version of the data"
@@ -406,6 +403,37 @@ def protect_linked(
         details={**alone.details, "linked_seconds": round(time.perf_counter() - start, 3)},
     )
     return LinkedResult(final, result, model, deviations, tuple(sorted(unprotectable)))
+
+
+def _matches(release: Release, rebuilt: Table) -> bool:
+    """Whether the release's published cells are those of the table rebuilt from the data."""
+    shown = ~release.suppressed & np.isfinite(release.published)
+    values = rebuilt.published_values if release.statistic == "mean" else rebuilt.values
+    return bool(np.allclose(values[shown], release.published[shown], atol=1e-6))
+
+
+def from_same_data(
+    release: Release,
+    data: pd.DataFrame,
+    count: CountUnit = "persons",
+    value: str | None = None,
+    person_column: str | None = "pseudonym",
+) -> bool:
+    """Whether `release` was published from these records (its published cells are theirs)."""
+    if not {d.name for d in release.dimensions} <= set(data.columns):
+        return False
+    try:
+        rebuilt = build_table(
+            data,
+            release.dimensions,
+            count=count,
+            value=value,
+            person_column=person_column,
+            statistic="mean" if release.statistic == "mean" else "sum",
+        )
+    except IplosError:  # values outside its categories: other records
+        return False
+    return _matches(release, rebuilt)
 
 
 def _table_audit(joint: AuditResult, model: JointModel, t: int) -> AuditResult:
