@@ -38,10 +38,18 @@ from iplos.errors import IplosError
 from iplos.sdc.tables._audit import AuditResult, IntervalMode, audit
 from iplos.sdc.tables._build import CountUnit, build_table
 from iplos.sdc.tables._dimension import Dimension
-from iplos.sdc.tables._protect import PRIMARY, SECONDARY, CostKind, Method, ProtectedTable, protect
+from iplos.sdc.tables._protect import (
+    PRIMARY,
+    SECONDARY,
+    CostKind,
+    Method,
+    ProtectedTable,
+    default_rules,
+    protect,
+)
 from iplos.sdc.tables._protection import ProtectionLevels
 from iplos.sdc.tables._release import Release
-from iplos.sdc.tables._rules import Rule
+from iplos.sdc.tables._rules import Rule, rule_protection
 from iplos.sdc.tables._table import FloatArray, IntArray, Table, additivity_matrix
 
 BoolArray = npt.NDArray[np.bool_]
@@ -326,6 +334,8 @@ def protect_linked(
             "linked protection needs them (give the full data)"
         )
     truths = []
+    rule_levels = []
+    chosen = list(rules) if rules is not None else default_rules(table)
     for r in same:
         rebuilt = build_table(
             data, r.dimensions, count=count, value=value, person_column=person_column, statistic="sum"
@@ -336,6 +346,7 @@ def protect_linked(
                 "it came from another version of the data"
             )
         truths.append(rebuilt.values)
+        rule_levels.append(rule_protection(rebuilt, chosen))
     new_release = Release.of(name, alone)
     model = joint_model([*same, new_release])
     hidden = _hidden_truth(model, data, count, value, person_column)
@@ -344,8 +355,8 @@ def protect_linked(
     pattern = [r.suppressed.copy() for r in model.releases]
     pattern[t_new] = alone.suppressed.copy()
     primary = model.primary()
-    upper = levels.upper(truth)
-    lower = levels.lower(truth)
+    rule_levels += [rule_protection(table, chosen), np.zeros(model.n_hidden)]
+    upper, lower = levels.required(truth, np.concatenate(rule_levels))
     costs = np.asarray(table.values + 1.0 if cost == "value" else np.ones(table.n_cells), dtype=np.float64)
     movable = np.zeros(model.n_vars, dtype=bool)
     movable[model.span(t_new)] = True

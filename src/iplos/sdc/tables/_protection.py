@@ -44,6 +44,17 @@ class ProtectionLevels:
     def lower(self, values: FloatArray) -> FloatArray:
         return np.minimum(values, np.maximum(self.lower_percent / 100.0 * values, self.lower_absolute))
 
+    def required(
+        self, values: FloatArray, rule_levels: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """(upper, lower) protection per cell: these levels, or a rule's own where larger (the
+        dominance and p % rules of magnitude tables); the lower one at most the value."""
+        upper, lower = self.upper(values), self.lower(values)
+        if rule_levels is not None:
+            upper = np.maximum(upper, rule_levels)
+            lower = np.minimum(values, np.maximum(lower, rule_levels))
+        return upper, lower
+
     def describe(self) -> str:
         """The rule in words (for reports: it names no cell's value)."""
         return (
