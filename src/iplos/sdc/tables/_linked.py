@@ -483,28 +483,61 @@ def _deviation(
     s = model.span(t_new)
     weight[s] = np.where(suppressed[s], 1e-6, cost_new / max(level, 1e-9) + 1e-6)
     free = movable | suppressed
-    hi_plus = np.where(free, np.inf, 0.0)
-    hi_minus = np.where(free, truth, 0.0)
+    # first among the free cells a few sums away from p (a small program), then everywhere
+    csr = model.matrix.tocsr()
+    csc = model.matrix.tocsc()
+    near = np.zeros(n, dtype=bool)
+    near[p] = True
+    for _ in range(3):
+        touched_rows = np.unique(csc[:, np.flatnonzero(near)].indices)
+        reach = np.zeros(n, dtype=bool)
+        reach[np.unique(csr[touched_rows].indices)] = True
+        grown = near | (reach & free)
+        if grown.sum() == near.sum() or grown.sum() > 20000:
+            break
+        near = grown
+    for within in (np.flatnonzero(near), None):
+        moved = _deviation_lp(csr, truth, weight, free, p, direction, level, within)
+        if moved is not None:
+            return moved
+    return None
+
+
+def _deviation_lp(
+    matrix: sp.csr_matrix,
+    truth: FloatArray,
+    weight: FloatArray,
+    free: BoolArray,
+    p: int,
+    direction: float,
+    level: float,
+    within: IntArray | None,
+) -> IntArray | None:
+    cols = np.arange(matrix.shape[1]) if within is None else within
+    sub = matrix[:, cols].tocsr()
+    sub = sub[np.flatnonzero(np.diff(sub.indptr) > 0)]
+    n = cols.size
+    local = int(np.searchsorted(cols, p))
+    w = weight[cols]
     lo = np.zeros(2 * n)
-    hi = np.concatenate([hi_plus, hi_minus])
+    hi = np.concatenate([np.where(free[cols], np.inf, 0.0), np.where(free[cols], truth[cols], 0.0)])
     if direction > 0:
-        lo[p] = hi[p] = level
-        hi[n + p] = 0.0
+        lo[local] = hi[local] = level
+        hi[n + local] = 0.0
     else:
-        lo[n + p] = hi[n + p] = level
-        hi[p] = 0.0
-    a_eq = sp.hstack([model.matrix, -model.matrix]).tocsr()
+        lo[n + local] = hi[n + local] = level
+        hi[local] = 0.0
     res = linprog(
-        np.concatenate([weight, weight]),
-        A_eq=a_eq,
-        b_eq=np.zeros(model.matrix.shape[0]),
+        np.concatenate([w, w]),
+        A_eq=sp.hstack([sub, -sub]).tocsr(),
+        b_eq=np.zeros(sub.shape[0]),
         bounds=np.stack([lo, hi], axis=1),
         method="highs",
     )
     if res.status != 0:
         return None
     d = res.x[:n] - res.x[n:]
-    return np.flatnonzero(np.abs(d) > 1e-7)
+    return np.asarray(cols[np.flatnonzero(np.abs(d) > 1e-7)], dtype=np.int64)
 
 
 def audit_linked(
