@@ -74,3 +74,26 @@ def test_linked_sum_tables_keep_every_primary_cell_protected() -> None:
     assert all(r.passed for r in results)
     for t, labels in breaches([r.table for r in results]):
         assert {"table": "ab"[t], **labels} in results[t].given_away(), labels
+
+
+def test_a_release_round_trips_through_its_log_record() -> None:
+    data = hours()
+    for table in (
+        sum_table(data, "a"),
+        make_table(data, "b"),
+        build_table(data, make_table(data, "c").dimensions, count="records"),
+    ):
+        pt = protect(table, RULES if table.kind == "magnitude" else None)
+        release = Release.of("t", pt)
+        rec = release.as_record()
+        back = Release.from_record(
+            rec["name"], rec["kind"], rec["statistic"], rec["dimensions"], rec["cells"]
+        )
+        assert back.quantity == release.quantity
+        assert np.array_equal(back.flags, release.flags)
+        assert np.array_equal(np.isnan(back.published), np.isnan(release.published))
+        assert all(
+            a.leaf_of == b.leaf_of and a.labels == b.labels
+            for a, b in zip(back.dimensions, release.dimensions, strict=True)
+        )
+        assert None in rec["cells"]["values"] and all(v is None or v >= 0 for v in rec["cells"]["values"])

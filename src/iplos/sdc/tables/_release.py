@@ -79,7 +79,7 @@ class Release:
 
     def as_record(self) -> dict[str, Any]:
         """The release log's record: kind, statistic, dimensions and cells (JSON-ready)."""
-        kind = self.kind if self.value_name is None else f"{self.kind}:{self.unit}:{self.value_name}"
+        kind = f"{self.kind}:{self.unit}:{self.value_name or ''}"
         return {
             "name": self.name,
             "kind": kind,
@@ -118,7 +118,7 @@ class Release:
         published = np.array([np.nan if v is None else float(v) for v in cells["values"]])
         parts = kind.split(":")
         if len(parts) == 3:
-            return cls(name, dims, published, flags, parts[0], statistic, parts[1], parts[2])
+            return cls(name, dims, published, flags, parts[0], statistic, parts[1], parts[2] or None)
         unit = "persons" if kind == "frequency" else "records"
         return cls(name, dims, published, flags, kind, statistic, unit, None)
 
