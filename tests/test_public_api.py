@@ -16,6 +16,8 @@ PUBLIC_API: dict[str, list[str]] = {
         "NumberKind",
         "PersonNumber",
         "PseudonymKey",
+        "RECORD_KEY_DOMAIN",
+        "RecordKeys",
         "Sex",
         "control_digits",
         "generate",
