@@ -43,6 +43,7 @@ from iplos.cases.model import (
     Status,
     VariableOutcome,
 )
+from iplos.cases.outbox_store import Outbox
 from iplos.cases.permissions import can_read
 from iplos.cases.ratecard import RateCard
 from iplos.cases.state import Case, replay
@@ -85,6 +86,7 @@ class CaseService:
         self._catalogue = catalogue
         self._now = now or (lambda: datetime.now(UTC))
         self.users = UserStore(self.engine, self._now)
+        self.outbox = Outbox(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> CaseService:
@@ -143,9 +145,10 @@ class CaseService:
                 raise _error(result)
             after = replay(result, case)
             head = stored[-1].hash if stored else GENESIS
-            self.store.append(
+            new = self.store.append(
                 conn, case_id, case.version, head, result, after.status, after.kind, after.owner
             )
+            self.outbox.enqueue_events(conn, new, after)  # notifications, in the same transaction
         return after
 
     # commands ---------------------------------------------------------------------------------------
