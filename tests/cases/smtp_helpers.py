@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import socket
 from dataclasses import dataclass, field
 from email.message import Message
@@ -29,7 +30,7 @@ class Inbox:
         if self.refuse > 0:
             self.refuse -= 1
             return "451 4.3.0 try again later"
-        self.mails.append(email.message_from_bytes(envelope.content))
+        self.mails.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
 
 

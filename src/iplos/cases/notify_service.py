@@ -86,10 +86,10 @@ def build_mail(row: OutboxMessage, settings: MailSettings) -> EmailMessage:
     mail["Subject"] = row.subject
     mail["Message-ID"] = message_id(row, settings)
     mail["Date"] = format_datetime(row.created_at)
-    mail["Content-Language"] = row.language
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(row.body_text)
     mail.add_alternative(row.body_html, subtype="html")
+    mail["Content-Language"] = row.language  # after the content: set_content clears Content-* headers
     return mail
 
 

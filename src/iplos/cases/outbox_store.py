@@ -209,11 +209,13 @@ class Outbox:
                 }
             )
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(outbox_table).on_conflict_do_nothing(
-            index_elements=["case_id", "trigger", "recipient"]
+        statement = (
+            dialect.insert(outbox_table)
+            .on_conflict_do_nothing(index_elements=["case_id", "trigger", "recipient"])
+            .returning(outbox_table.c.id)
         )
-        result = conn.execute(statement, rows)
-        return max(result.rowcount, 0)
+        # RETURNING gives only the inserted rows (rowcount is unreliable for many rows on psycopg).
+        return len(conn.execute(statement, rows).all())
 
     # sending ----------------------------------------------------------------------------------------
     def claim(self, now: datetime, limit: int = 50) -> list[OutboxMessage]:
