@@ -23,7 +23,9 @@ def test_send_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         service.users.create("rita", "correct horse battery staple", "reviewer")
         service.close()
         runner = CliRunner()
-        result = runner.invoke(app, ["notify", "contact", "rita", "--email", "rita@example.no", "--language", "en"])
+        result = runner.invoke(
+            app, ["notify", "contact", "rita", "--email", "rita@example.no", "--language", "en"]
+        )
         assert result.exit_code == 0, result.output
         assert "rita@example.no (en)" in result.output
         bad = runner.invoke(app, ["notify", "contact", "rita", "--email", "not an address"])

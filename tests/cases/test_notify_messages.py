@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iplos.cases import Case, events as ev
+from iplos.cases import Case
+from iplos.cases import events as ev
 from iplos.cases.examples import example_application
 from iplos.cases.notify import (
     DELETION_WARNING_DAYS,
@@ -34,7 +35,9 @@ def _case(title: str = "Hjemmetjenester og hjerneslag", status: str = "under_rev
 
 
 def test_submission_tells_every_reviewer_and_gives_the_applicants_a_receipt() -> None:
-    notices = messages_for_event(2, ev.Submitted(at=AT, actor="kari", role="applicant"), _case(), ["rita", "rolf"], {})
+    notices = messages_for_event(
+        2, ev.Submitted(at=AT, actor="kari", role="applicant"), _case(), ["rita", "rolf"], {}
+    )
     assert sorted((n.recipient, n.kind) for n in notices) == [
         ("kari", "receipt"),
         ("ola", "receipt"),
@@ -46,8 +49,15 @@ def test_submission_tells_every_reviewer_and_gives_the_applicants_a_receipt() ->
 
 def test_each_recipient_gets_their_own_language_bokmaal_by_default() -> None:
     event = ev.OfferMade(
-        at=AT, actor="sven", role="processor", number=1, lines=(), total=36900.0, currency="NOK",
-        expected_delivery=date(2026, 5, 1), valid_until=date(2026, 3, 16),
+        at=AT,
+        actor="sven",
+        role="processor",
+        number=1,
+        lines=(),
+        total=36900.0,
+        currency="NOK",
+        expected_delivery=date(2026, 5, 1),
+        valid_until=date(2026, 3, 16),
     )
     notices = {n.recipient: n for n in messages_for_event(9, event, _case(), [], {"ola": "en"})}
     assert notices["kari"].language == "nb" and notices["ola"].language == "en"
@@ -60,23 +70,45 @@ def test_which_events_notify_whom() -> None:
     case = _case()
     members = ["kari", "ola"]
     cases = [
-        (ev.ReturnedToApplicant(at=AT, actor="rita", role="reviewer", comments=("a", "b")), "returned", members),
-        (ev.CaseDecided(at=AT, actor="rita", role="reviewer", outcome="approved", reasons=("r",)), "decided", members),
-        (ev.AppealDecided(at=AT, actor="rita", role="reviewer", outcome="upheld", reason="r"), "appeal_decided", members),
-        (ev.Delivered(at=AT, actor="sven", role="processor", delivery_id="d1", manifest_sha256="ab" * 32), "delivered", members),
+        (
+            ev.ReturnedToApplicant(at=AT, actor="rita", role="reviewer", comments=("a", "b")),
+            "returned",
+            members,
+        ),
+        (
+            ev.CaseDecided(at=AT, actor="rita", role="reviewer", outcome="approved", reasons=("r",)),
+            "decided",
+            members,
+        ),
+        (
+            ev.AppealDecided(at=AT, actor="rita", role="reviewer", outcome="upheld", reason="r"),
+            "appeal_decided",
+            members,
+        ),
+        (
+            ev.Delivered(at=AT, actor="sven", role="processor", delivery_id="d1", manifest_sha256="ab" * 32),
+            "delivered",
+            members,
+        ),
         (ev.Resubmitted(at=AT, actor="kari", role="applicant"), "resubmitted", ["rita"]),
     ]
     for event, kind, people in cases:
         got = messages_for_event(5, event, case, ["rita"], {})
         assert sorted(n.recipient for n in got if n.kind == kind) == people, kind
-    quiet = ev.HoursRecorded(at=AT, actor="sven", role="processor", staff_group="radgiver", hours=2, work_date=TODAY)
+    quiet = ev.HoursRecorded(
+        at=AT, actor="sven", role="processor", staff_group="radgiver", hours=2, work_date=TODAY
+    )
     assert messages_for_event(5, quiet, case, ["rita"], {}) == []
 
 
 def test_free_text_stays_in_the_app_and_hashes_are_not_quoted() -> None:
     case = _case()
-    returned = ev.ReturnedToApplicant(at=AT, actor="rita", role="reviewer", comments=("Person 01017012345 is wrong",))
-    delivered = ev.Delivered(at=AT, actor="sven", role="processor", delivery_id="d1", manifest_sha256="ef" * 32)
+    returned = ev.ReturnedToApplicant(
+        at=AT, actor="rita", role="reviewer", comments=("Person 01017012345 is wrong",)
+    )
+    delivered = ev.Delivered(
+        at=AT, actor="sven", role="processor", delivery_id="d1", manifest_sha256="ef" * 32
+    )
     for event in (returned, delivered):
         for n in messages_for_event(4, event, case, [], {}):
             for part in (n.subject, n.text, n.html):

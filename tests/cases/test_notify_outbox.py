@@ -14,8 +14,8 @@ from smtp_helpers import SmtpServer  # type: ignore[import-not-found]
 
 from iplos.cases import Actor, CaseService, CommandRefused
 from iplos.cases.examples import Cast, ManualClock, drive, example_application
-from iplos.cases.outbox_store import LEASE, MAX_ATTEMPTS, Outbox, OutboxMessage
 from iplos.cases.notify_service import MailSettings, message_id, remind, run_once, send_due
+from iplos.cases.outbox_store import LEASE, MAX_ATTEMPTS, Outbox, OutboxMessage
 from iplos.errors import IplosError
 
 PASSWORD = "correct horse battery staple"
@@ -30,7 +30,12 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 def _people(service: CaseService) -> Outbox:
-    for name, role in (("kari", "applicant"), ("ola", "applicant"), ("rita", "reviewer"), ("sven", "processor")):
+    for name, role in (
+        ("kari", "applicant"),
+        ("ola", "applicant"),
+        ("rita", "reviewer"),
+        ("sven", "processor"),
+    ):
         service.users.create(name, PASSWORD, role)  # type: ignore[arg-type]
     outbox = service.outbox
     outbox.set_contact("kari", "kari@example.no")
@@ -155,7 +160,9 @@ def test_a_crash_between_send_and_mark_resends_with_the_same_message_id(
     assert {r.status for r in outbox.all()} == {"sent"}
 
 
-def test_without_smtp_settings_messages_stay_in_the_app(memory_service: CaseService, clock: ManualClock) -> None:
+def test_without_smtp_settings_messages_stay_in_the_app(
+    memory_service: CaseService, clock: ManualClock
+) -> None:
     outbox = _people(memory_service)
     drive(memory_service, "submitted")
     assert send_due(outbox, MailSettings(), clock()).claimed == 0
@@ -215,8 +222,10 @@ def test_deletion_reminder_for_the_recipients(service: CaseService, clock: Manua
     assert {r.recipient for r in outbox.all(case.case_id) if r.kind == "deletion_due"} == {"kari", "ola"}
 
 
-def test_no_identifier_or_hash_in_any_mail(service: CaseService, clock: ManualClock, smtp: SmtpServer) -> None:
-    outbox = _people(service)
+def test_no_identifier_or_hash_in_any_mail(
+    service: CaseService, clock: ManualClock, smtp: SmtpServer
+) -> None:
+    _people(service)
     app = example_application(clock().date(), members=("ola",))
     app = dataclasses.replace(
         app, project=dataclasses.replace(app.project, title="<img src=x onerror=alert(1)> 010170 12345")

@@ -59,16 +59,34 @@ class Notice:
 # (subject, body) per kind and language; {title} is the masked project title, {case} the case id.
 _TEXTS: dict[str, dict[Language, tuple[str, str]]] = {
     "submitted": {
-        "nb": ("Ny søknad {case} til behandling", "Søknaden {case} «{title}» er sendt inn og venter på behandling."),
-        "en": ("New application {case} to review", "The application {case} “{title}” was submitted and awaits review."),
+        "nb": (
+            "Ny søknad {case} til behandling",
+            "Søknaden {case} «{title}» er sendt inn og venter på behandling.",
+        ),
+        "en": (
+            "New application {case} to review",
+            "The application {case} “{title}” was submitted and awaits review.",
+        ),
     },
     "resubmitted": {
-        "nb": ("Søknad {case} sendt inn på nytt", "Søknaden {case} «{title}» er endret og sendt inn på nytt."),
-        "en": ("Application {case} resubmitted", "The application {case} “{title}” was changed and resubmitted."),
+        "nb": (
+            "Søknad {case} sendt inn på nytt",
+            "Søknaden {case} «{title}» er endret og sendt inn på nytt.",
+        ),
+        "en": (
+            "Application {case} resubmitted",
+            "The application {case} “{title}” was changed and resubmitted.",
+        ),
     },
     "receipt": {
-        "nb": ("Søknaden {case} er mottatt", "Vi har mottatt søknaden {case} «{title}». Fristen for vedtak er 30 dager."),
-        "en": ("Application {case} received", "We have received the application {case} “{title}”. A decision is due within 30 days."),
+        "nb": (
+            "Søknaden {case} er mottatt",
+            "Vi har mottatt søknaden {case} «{title}». Fristen for vedtak er 30 dager.",
+        ),
+        "en": (
+            "Application {case} received",
+            "We have received the application {case} “{title}”. A decision is due within 30 days.",
+        ),
     },
     "returned": {
         "nb": (
@@ -81,12 +99,21 @@ _TEXTS: dict[str, dict[Language, tuple[str, str]]] = {
         ),
     },
     "decided": {
-        "nb": ("Vedtak i sak {case}", "Det er fattet vedtak i saken {case} «{title}»: {outcome}. Vedtaksbrevet ligger i løsningen."),
-        "en": ("Decision on case {case}", "A decision was made on the case {case} “{title}”: {outcome}. The letter is in the app."),
+        "nb": (
+            "Vedtak i sak {case}",
+            "Det er fattet vedtak i saken {case} «{title}»: {outcome}. Vedtaksbrevet ligger i løsningen.",
+        ),
+        "en": (
+            "Decision on case {case}",
+            "A decision was made on the case {case} “{title}”: {outcome}. The letter is in the app.",
+        ),
     },
     "appeal_decided": {
         "nb": ("Klagen i sak {case} er avgjort", "Klagen i saken {case} «{title}» er avgjort: {outcome}."),
-        "en": ("Appeal on case {case} decided", "The appeal on the case {case} “{title}” was decided: {outcome}."),
+        "en": (
+            "Appeal on case {case} decided",
+            "The appeal on the case {case} “{title}” was decided: {outcome}.",
+        ),
     },
     "offer": {
         "nb": (
@@ -101,8 +128,14 @@ _TEXTS: dict[str, dict[Language, tuple[str, str]]] = {
         ),
     },
     "delivered": {
-        "nb": ("Dataene i sak {case} er klare", "Leveransen i saken {case} «{title}» er klar til nedlasting i løsningen."),
-        "en": ("The data of case {case} are ready", "The delivery of the case {case} “{title}” is ready to download in the app."),
+        "nb": (
+            "Dataene i sak {case} er klare",
+            "Leveransen i saken {case} «{title}» er klar til nedlasting i løsningen.",
+        ),
+        "en": (
+            "The data of case {case} are ready",
+            "The delivery of the case {case} “{title}” is ready to download in the app.",
+        ),
     },
     "review_due": {
         "nb": (
@@ -179,8 +212,7 @@ def render(
     esc = {k: html.escape(str(v)) for k, v in fields.items()}
     footer = html.escape(_FOOTER[lang].format(link=link)).replace("\n", "<br>")
     body_html = (
-        f'<!DOCTYPE html><html lang="{lang}"><body><p>{body_t.format(**esc)}</p>'
-        f"<p>{footer}</p></body></html>"
+        f'<!DOCTYPE html><html lang="{lang}"><body><p>{body_t.format(**esc)}</p><p>{footer}</p></body></html>'
     )
     return Notice(recipient, kind, trigger, lang, subject.replace("\n", " "), text, body_html)
 
@@ -199,10 +231,7 @@ def messages_for_event(
     members = sorted(case.members - {""})
 
     def to(people: Sequence[str], kind: str, **values: object) -> list[Notice]:
-        return [
-            render(kind, p, trigger, languages.get(p, "nb"), case, base_url, **values)
-            for p in people
-        ]
+        return [render(kind, p, trigger, languages.get(p, "nb"), case, base_url, **values) for p in people]
 
     match event:
         case ev.Submitted() | ev.Resubmitted():
@@ -218,7 +247,9 @@ def messages_for_event(
             ]
         case ev.AppealDecided():
             return [
-                render("appeal_decided", p, trigger, lang, case, base_url, outcome=_OUTCOMES[lang][event.outcome])
+                render(
+                    "appeal_decided", p, trigger, lang, case, base_url, outcome=_OUTCOMES[lang][event.outcome]
+                )
                 for p in members
                 for lang in [_lang(languages, p)]
             ]
@@ -269,7 +300,14 @@ def review_reminders(
     trigger = f"review_due:{deadline.isoformat()}"
     return [
         render(
-            "review_due", p, trigger, lang, case, base_url, days=max(days_left, 0), deadline=_date(deadline, lang)
+            "review_due",
+            p,
+            trigger,
+            lang,
+            case,
+            base_url,
+            days=max(days_left, 0),
+            deadline=_date(deadline, lang),
         )
         for p in review_team(case, reviewers)
         for lang in [_lang(languages, p)]

@@ -162,7 +162,9 @@ def remind(service: CaseService, outbox: Outbox | None = None) -> int:
             state = replay(events)
             c = clock(events, now, state)
             notices = [
-                *review_reminders(state, c.days_left, c.deadline, c.running, reviewers, languages, outbox.base_url),
+                *review_reminders(
+                    state, c.days_left, c.deadline, c.running, reviewers, languages, outbox.base_url
+                ),
                 *deletion_reminders(state, now.date(), languages, outbox.base_url),
             ]
             new += outbox.insert(conn, case_id, notices, contacts, now)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -103,12 +104,12 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _message(row: Mapping[str, object]) -> OutboxMessage:
+def _message(row: Any) -> OutboxMessage:
     data = dict(row)
     for key in ("created_at", "next_attempt_at", "sent_at"):
-        data[key] = _utc(data[key])  # type: ignore[arg-type]
+        data[key] = _utc(data[key])
     data.pop("claimed_at", None)
-    return OutboxMessage(**data)  # type: ignore[arg-type]
+    return OutboxMessage(**data)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -144,14 +145,15 @@ class Outbox:
     def contact(self, username: str) -> Contact:
         """The user's contact (no address and bokmål when none is recorded)."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(contacts_table).where(contacts_table.c.username == username)
-            ).first()
+            row = conn.execute(sa.select(contacts_table).where(contacts_table.c.username == username)).first()
         return Contact(username, row.email, row.language) if row else Contact(username, None)
 
     @staticmethod
     def _contacts(conn: Connection) -> dict[str, Contact]:
-        return {r.username: Contact(r.username, r.email, r.language) for r in conn.execute(sa.select(contacts_table))}
+        return {
+            r.username: Contact(r.username, r.email, r.language)
+            for r in conn.execute(sa.select(contacts_table))
+        }
 
     @staticmethod
     def active_reviewers(conn: Connection) -> list[str]:
@@ -240,7 +242,11 @@ class Outbox:
                     .values(status="sending", claimed_at=now)
                 )
                 if result.rowcount == 1:
-                    row = conn.execute(sa.select(outbox_table).where(outbox_table.c.id == row_id)).mappings().one()
+                    row = (
+                        conn.execute(sa.select(outbox_table).where(outbox_table.c.id == row_id))
+                        .mappings()
+                        .one()
+                    )
                     claimed.append(_message(row))
         return claimed
 
@@ -255,9 +261,12 @@ class Outbox:
     def mark_failed(self, row_id: int, error: str, now: datetime) -> str:
         """Record a failed try; the row is retried after `backoff`, or `failed` after `MAX_ATTEMPTS`."""
         with self.engine.begin() as conn:
-            attempts = conn.execute(
-                sa.select(outbox_table.c.attempts).where(outbox_table.c.id == row_id)
-            ).scalar_one() + 1
+            attempts = (
+                conn.execute(
+                    sa.select(outbox_table.c.attempts).where(outbox_table.c.id == row_id)
+                ).scalar_one()
+                + 1
+            )
             status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
             conn.execute(
                 outbox_table.update()
@@ -293,4 +302,13 @@ class Outbox:
             return [_message(r) for r in conn.execute(query).mappings()]
 
 
-__all__ = ["LEASE", "MAX_ATTEMPTS", "Contact", "Outbox", "OutboxMessage", "backoff", "contacts_table", "outbox_table"]
+__all__ = [
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "Contact",
+    "Outbox",
+    "OutboxMessage",
+    "backoff",
+    "contacts_table",
+    "outbox_table",
+]
