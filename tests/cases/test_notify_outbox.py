@@ -253,3 +253,16 @@ def test_an_actor_can_only_act_on_known_cases_unchanged() -> None:
     case = svc.create_draft(Actor("kari", "applicant"))
     assert case.status == "draft" and svc.outbox.all() == []
     svc.close()
+
+
+def test_two_senders_at_once_never_claim_the_same_row(service: CaseService, clock: ManualClock) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    outbox = _people(service)
+    for _ in range(4):
+        drive(service, "submitted")
+    total = len(outbox.all())
+    with ThreadPoolExecutor(4) as pool:
+        batches = list(pool.map(lambda _: [r.id for r in outbox.claim(clock(), limit=100)], range(4)))
+    ids = [i for batch in batches for i in batch]
+    assert len(ids) == len(set(ids)) == total == 12
