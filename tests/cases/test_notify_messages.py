@@ -168,3 +168,8 @@ def test_deletion_reminder_only_while_the_data_are_held() -> None:
     assert sorted(n.recipient for n in near) == ["kari", "ola"]
     done = dataclasses.replace(case, status="deletion_confirmed")
     assert deletion_reminders(done, due, {}) == []
+
+
+def test_a_title_with_line_breaks_gives_a_one_line_subject() -> None:
+    n = render("delivered", "kari", "event:1", "nb", _case("Tittel\r\nBcc: x@example.com"), "")
+    assert "\n" not in n.subject and "\r" not in n.subject

@@ -214,7 +214,8 @@ def render(
     body_html = (
         f'<!DOCTYPE html><html lang="{lang}"><body><p>{body_t.format(**esc)}</p><p>{footer}</p></body></html>'
     )
-    return Notice(recipient, kind, trigger, lang, subject.replace("\n", " "), text, body_html)
+    subject = " ".join(subject.split())  # one line: no header injection through a title
+    return Notice(recipient, kind, trigger, lang, subject, text, body_html)
 
 
 def messages_for_event(
