@@ -13,7 +13,7 @@ from iplos.web._render import PageUser, PostedForm, redirect, render, service_of
 
 
 def _outbox(request: Request) -> Outbox:
-    return Outbox(service_of(request).engine)
+    return service_of(request).outbox
 
 
 def _page(request: Request, user: User, error: str | None = None, status_code: int = 200) -> Response:
