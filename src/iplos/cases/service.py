@@ -47,6 +47,7 @@ from iplos.cases.model import (
     Status,
     VariableOutcome,
 )
+from iplos.cases.outbox_store import Outbox
 from iplos.cases.permissions import can_read
 from iplos.cases.ratecard import RateCard
 from iplos.cases.state import Case, replay
@@ -98,6 +99,7 @@ class CaseService:
         self._catalogue = catalogue
         self._now = now or (lambda: datetime.now(UTC))
         self.users = UserStore(self.engine, self._now)
+        self.outbox = Outbox(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> CaseService:
@@ -164,6 +166,7 @@ class CaseService:
             written = self.store.append(
                 conn, case_id, case.version, head, result, after.status, after.kind, after.owner
             )
+            self.outbox.enqueue_events(conn, written, after)  # notifications, in the same transaction
         if self.anchor is not None:  # after the commit: the anchor may lag, never run ahead
             self.anchor.record(case_id, written[-1].seq, written[-1].hash)
         return after
