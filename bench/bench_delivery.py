@@ -54,7 +54,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from iplos.config import Settings
-    from iplos.delivery import Criteria, evaluate, forbidden_columns, propose, write_delivery
+    from iplos.delivery import Criteria, forbidden_columns, write_delivery
+    from iplos.delivery._anonymise import evaluate, propose
     from iplos.delivery._build import build_release, disclosure_report
     from iplos.delivery._case import anonymisation_setup
     from iplos.delivery._hierarchies import institution_services
@@ -92,14 +93,15 @@ def main() -> None:
             t = time.perf_counter()
             extract = link(engine, keys, request)
             timings["link_s"] = time.perf_counter() - t
-        setup = anonymisation_setup(extract.columns, YEARS, {"kommune": "fylke"})
-        frame = extract.table.to_pandas()
-        t = time.perf_counter()
-        plan, result = propose(frame, setup, Criteria(k=5, max_suppressed=0.05))
-        timings["search_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        evaluation = evaluate(frame, plan, setup.hierarchies)
-        timings["evaluate_s"] = time.perf_counter() - t
+            setup = anonymisation_setup(extract.columns, YEARS, {"kommune": "fylke"})
+            t = time.perf_counter()
+            plan, outcome = propose(engine, extract.table, setup, Criteria(k=5, max_suppressed=0.05))
+            timings["search_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            evaluation = evaluate(engine, extract.table, plan, setup.hierarchies)
+            timings["evaluate_s"] = time.perf_counter() - t
+        result = outcome.search
+        assert result is not None
         release = build_release(extract, evaluation, setup.hierarchies, "d001", YEARS)
         report = disclosure_report(release, evaluation, setup.hierarchies, [])
         t = time.perf_counter()

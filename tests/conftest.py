@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +69,59 @@ def spark_session():  # type: ignore[no-untyped-def]
     spark.sparkContext.setLogLevel("ERROR")
     yield spark
     spark.stop()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CLUSTER_SCRIPT = ROOT / "tools" / "spark_cluster.sh"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the `spark_cluster` tests last: one process holds one SparkContext at a time, so the
+    cluster's session replaces the local one only after every local Spark test has run."""
+    items.sort(key=lambda item: item.get_closest_marker("spark_cluster") is not None)
+
+
+def _cluster(*command: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHON": sys.executable}
+    return subprocess.run(
+        ["bash", str(CLUSTER_SCRIPT), *command], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A PySpark session on the standalone cluster (a master and two 1-core workers on 127.0.0.1).
+
+    Uses the cluster IPLOS_SPARK_MASTER names when set (`.ci/run` starts one with
+    tools/spark_cluster.sh); otherwise starts the script's cluster for this run and stops it after,
+    unless it was running already. A cluster that will not start fails the tests, never skips them.
+    """
+    pytest.importorskip("pyspark.sql")
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    from iplos.engine._connect import spark_builder
+
+    started = False
+    master = os.environ.get("IPLOS_SPARK_MASTER")
+    if not master:
+        master = _cluster("url").stdout.strip()
+        if _cluster("status").returncode != 0:
+            done = _cluster("start")
+            if done.returncode != 0:
+                pytest.fail(f"the Spark cluster did not start:\n{done.stdout}\n{done.stderr}")
+            started = True
+    active = SparkContext._active_spark_context
+    if active is not None:
+        active.stop()  # the local session of the `spark` tests, which have all run (see above)
+    home = tmp_path_factory.mktemp("cluster") / "iplos-data"
+    builder = spark_builder(
+        Settings(home=home, spark_master=master), SparkSession.builder, "iplos-cluster-tests"
+    )
+    spark = builder.config("spark.sql.shuffle.partitions", "2").getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    assert spark.sparkContext.master == master
+    yield spark
+    spark.stop()
+    if started:
+        _cluster("stop")

@@ -7,6 +7,7 @@ pseudonym key: callers pass a redacted value (see `redact`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -64,3 +65,25 @@ def redact(value: object, keep: int = 0) -> str:
     """
     text = str(value)
     return text[:keep] + "*" * max(0, len(text) - keep)
+
+
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def text_problem(text: str) -> str | None:
+    r"""Why `text` cannot be stored or hashed (None when it can).
+
+    Refused: a lone UTF-16 surrogate (no UTF-8 form, so it cannot be hashed), NUL (PostgreSQL text
+    refuses it) and the other C0 control characters except tab, line feed and carriage return.
+
+    >>> text_problem("Ålesund\tok")
+    >>> text_problem("a\x00b")
+    'holds the control character U+0000 at position 1'
+    """
+    match = _UNSTORABLE.search(text)
+    if match is None:
+        return None
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return f"holds a lone UTF-16 surrogate (U+{ord(char):04X}) at position {match.start()}"
+    return f"holds the control character U+{ord(char):04X} at position {match.start()}"

@@ -16,6 +16,7 @@ from iplos.cases.examples import Cast, ManualClock
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SESSION = secrets.token_hex(3)
+AUDIT_KEY = secrets.token_bytes(32)  # the key that signs case heads, kept outside the database
 
 
 @pytest.fixture
@@ -55,12 +56,12 @@ def make_service(
     kind: str, request: pytest.FixtureRequest, clock: ManualClock, tmp_path: Path
 ) -> CaseService:
     if kind == "sqlite":
-        return CaseService(f"sqlite:///{tmp_path / 'cases.db'}", now=clock)
+        return CaseService(f"sqlite:///{tmp_path / 'cases.db'}", now=clock, audit_key=AUDIT_KEY)
     url = request.getfixturevalue("postgres_url")
     schemas = request.getfixturevalue("pg_schemas")
     name = f"iplos_test_{SESSION}_{len(schemas)}"
     schemas.append(name)
-    return CaseService(url, schema=name, now=clock)
+    return CaseService(url, schema=name, now=clock, audit_key=AUDIT_KEY)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

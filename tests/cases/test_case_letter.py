@@ -85,13 +85,9 @@ def test_case_list_shows_whole_ids_in_80_columns(home_service: CaseService) -> N
     ids = [
         drive(home_service, status).case_id for status in ("anonymisation_agreed", "partly_approved", "draft")
     ]
-    from iplos.cli import _app
-
-    wide, _app.console.width = _app.console.width, 80  # an 80-column terminal
-    try:
-        result = CliRunner().invoke(app, ["case", "list"])
-    finally:
-        _app.console.width = wide
+    # An 80-column terminal, told the way a terminal tells it (setting the console's width would fix it
+    # for every later test in the process).
+    result = CliRunner().invoke(app, ["case", "list"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert all(len(line) <= 80 for line in result.output.splitlines()), result.output
     for case_id in ids:

@@ -22,7 +22,7 @@ def test_registers() -> None:
         ("iplos", 2007, 2017),
         ("kpr", 2017, 2024),
     ]
-    human = runner.invoke(app, ["catalog", "registers"])
+    human = runner.invoke(app, ["catalog", "registers"], env={"COLUMNS": "140"})
     assert human.exit_code == 0 and "Dødsårsaksregisteret" in human.output
 
 

@@ -65,6 +65,8 @@ def documented() -> dict[tuple[str, str], list[Column]]:
         cols = _columns_from_prose(section.split("\n", 1)[1])  # skip the rest of the heading line
         for reg in ("iplos", "kpr"):
             tables[reg, table] = cols
+    kpr_only = _section(text, "## Table of `kpr` only")
+    tables["kpr", "kontakt"] = _columns_from_table(_section(kpr_only, "### `kontakt`"))
     bullets = re.sub(r"\n  +", " ", _section(text, "## Linkable registers"))  # join continuation lines
     for line in bullets.splitlines():
         match = re.match(r"- `(\w+)\.(\w+)`: (.*)", line)
@@ -90,7 +92,7 @@ def catalog_doc() -> str:
 
 def test_the_parser_finds_every_documented_table() -> None:
     tables = documented()
-    assert len(tables) == 12
+    assert len(tables) == 13
     assert tables["iplos", "funksjon"][0] == ("pseudonym", None, None)
     assert len(tables["iplos", "funksjon"]) == 2 + 17
     assert ("sluttdato", "date", True) in tables["kpr", "tjeneste"]

@@ -14,7 +14,7 @@ import pytest
 from iplos.cases import AgeRange, CaseService, Population, TableDimension, TableRequest
 from iplos.cases.examples import Cast, drive, example_application
 from iplos.config import Settings
-from iplos.delivery._anonymise import evaluate, from_case_plan
+from iplos.delivery._anonymise import from_case_plan
 from iplos.delivery._build import build_release, disclosure_report
 from iplos.delivery._formats import read_data_file
 from iplos.delivery._process import Processor
@@ -106,7 +106,7 @@ def test_second_delivery_shares_no_serial_number(world: Any) -> None:
     processor = Processor(settings, service, cast.processor)
     extract, setup = processor.link(case)
     plan = from_case_plan(case.agreed_plan or {}, setup)
-    evaluation = evaluate(extract.table.to_pandas(), plan, setup.hierarchies)
+    evaluation = processor._evaluate(extract, plan, setup)
     release = build_release(extract, evaluation, setup.hierarchies, "d002", YEARS)
     report = disclosure_report(release, evaluation, setup.hierarchies, [])
     keys = [small.keys.key(r).secret_hex() for r in small.keys.registers]

@@ -21,7 +21,8 @@ from iplos.ident import ENV_VAR, KeyStore, PseudonymKey, pseudonymise
 
 def test_public_api() -> None:
     assert sorted(iplos.ident.__all__) == [
-        "ENV_VAR", "KeyStore", "NumberKind", "PersonNumber", "PseudonymKey", "Sex", "control_digits",
+        "ENV_VAR", "KeyStore", "NumberKind", "PersonNumber", "PseudonymKey", "RECORD_KEY_DOMAIN",
+        "RecordKeys", "Sex", "control_digits",
         "generate", "generate_array", "is_valid", "is_valid_array", "parse", "pseudonymise",
     ]  # fmt: skip
 

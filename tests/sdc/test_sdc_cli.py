@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -138,6 +139,68 @@ def test_local_suppression_keeps_every_record(tmp_path: Path) -> None:
     assert len(released) == 57
     sizes = released.groupby(["alder", "kjonn", "kommune"]).size()
     assert sizes.min() >= 4
+    # The report describes the file written: records blanked in every quasi-identifier count as
+    # suppressed, and the loss is that of the written cells.
+    report = json.loads(result.output)
+    qis = ["alder", "kjonn", "kommune"]
+    fully = int((released[qis] == "*").all(axis=1).sum())
+    assert report["suppressed_records"] == fully == report["local_suppression"]["records_fully_blanked"]
+    assert set(report["metrics_after"]) == {"loss"}
+    domain = {"alder": 100, "kjonn": 2, "kommune": 4}
+    under = {"alder": {0: 1, 1: 10, 2: 100}, "kjonn": {0: 1, 1: 2}, "kommune": {0: 1, 2: 4}}
+    values = []
+    for q in qis:
+        level = report["quasi_identifiers"][q]["level"]
+        d = domain[q]
+        costs = []
+        for v in released[q]:
+            if v == "*":
+                costs.append(d)
+            elif q == "kommune" and level == 1:
+                costs.append({"03": 1, "11": 2, "46": 1}[v])
+            else:
+                costs.append(under[q][level])
+        values.append((sum(costs) - len(costs)) / (len(costs) * d - len(costs)))
+    expected = 1.0
+    for v in values:
+        expected *= (1 + v) ** (1 / len(values))
+    assert report["metrics_after"]["loss"] == pytest.approx(expected - 1)
+
+
+def test_person_key_protects_persons_and_assess_shows_person_risk(tmp_path: Path) -> None:
+    h = _hierarchies(tmp_path)
+    rows = ["lopenr;aargang;alder;kjonn;kommune;timer"]
+    kommuner = ["0301", "1101", "1103", "4601"]
+    for p in range(80):
+        for i, year in enumerate((2012, 2013, 2014)):
+            if (p * 7 + i) % 5 != 0:
+                rows.append(f"{p};{year};{60 + (p * 7) % 30 + i};{1 + p % 2};{kommuner[(p * 3) % 4]};{p % 7}")
+    data = tmp_path / "years.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    years = tmp_path / "aargang.csv"
+    years.write_text("2012;*\n2013;*\n2014;*\n", encoding="utf-8")
+    qi = [*_qi_args(h), "--qi", f"aargang={years}"]
+    out = tmp_path / "persons.csv"
+    args = ["anonymise", str(data), *qi, "--k", "3", "--max-level", "aargang=0", "--person-key", "lopenr"]
+    result = runner.invoke(app, [*args, "--max-suppression", "0.1", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["unit"] == "person" and report["risk_after"]["person"]["smallest"] >= 3
+    released = pd.read_csv(out, sep=";", dtype=str)
+    known = ["aargang", "alder", "kjonn", "kommune"]
+    kept = released[~(released[known] == "*").all(axis=1)]
+    rows_of: dict[str, list[tuple[str, ...]]] = {}
+    for r in kept.itertuples(index=False):
+        rows_of.setdefault(r.lopenr, []).append((r.aargang, r.alder, r.kjonn, r.kommune))
+    classes = Counter(tuple(sorted(v)) for v in rows_of.values())
+    assert classes and min(classes.values()) >= 3
+    assessed = runner.invoke(
+        app, ["assess", str(data), *qi, "--person-key", "lopenr", "--acquaintance", "timer=hours", "--json"]
+    )
+    assert assessed.exit_code == 0, assessed.output
+    views = json.loads(assessed.output)["person_level"]
+    assert views["person"]["highest"] >= views["record"]["highest"]
+    assert views["acquaintance"]["highest"] >= views["person"]["highest"]
 
 
 def test_assess_reports_risk(tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ EXPECTED: dict[str, set[str]] = {
         "record_linkage_done",
         "propose_anonymisation",
         "agree_anonymisation",
+        "start_delivery",
         "record_delivery",
         "record_hours",
         "issue_invoice",

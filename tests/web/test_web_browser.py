@@ -298,6 +298,10 @@ def test_a_whole_case_in_the_browser(browser: Any, server: LiveServer, lang: str
     kari.go(f"/app/cases/{case_id}")
     assert page.locator("ol.events li").count() == len(server.service.history(case_id))
     kari.check("case-invoiced")
+    # the notifications, in the app (the same messages the e-mails carry)
+    kari.go("/app/messages")
+    assert page.locator("main tbody tr").count() >= 4  # receipt, decision, offer, delivery
+    kari.check("messages")
 
     # the administrator, and the public page
     ada = Person(browser, server, "ada", lang)

@@ -103,6 +103,7 @@ def body_for(name: str, case: Case, now: datetime) -> dict[str, Any] | None:
         "propose_anonymisation": {"plan": example_plan()},
         "counter_anonymisation": {"plan": example_plan(k=3)},
         "agree_anonymisation": {"round": len(case.anonymisation_rounds)},
+        "start_delivery": {"delivery_id": "d-1"},
         "record_delivery": {"delivery_id": "d-1", "manifest_sha256": "cd" * 32},
         "record_hours": {"staff_group": "radgiver", "hours": 2, "work_date": today},
         "issue_invoice": None,

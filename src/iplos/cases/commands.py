@@ -176,6 +176,13 @@ class AgreeAnonymisation(Command):
 
 
 @dataclass(frozen=True)
+class StartDelivery(Command):
+    """Announce a delivery before its folder is written (the first phase of a two-phase commit)."""
+
+    delivery_id: str
+
+
+@dataclass(frozen=True)
 class RecordDelivery(Command):
     """The files are delivered; identified by the delivery id and the SHA-256 of its manifest."""
 
@@ -241,6 +248,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ProposeAnonymisation,
         CounterAnonymisation,
         AgreeAnonymisation,
+        StartDelivery,
         RecordDelivery,
         RecordHours,
         IssueInvoice,

@@ -436,6 +436,16 @@ def _deliver(
     return [ev.Delivered(delivery_id=c.delivery_id, manifest_sha256=digest, **meta)]
 
 
+def _start_delivery(
+    c: cmd.StartDelivery, case: Case, actor: Actor, now: datetime, ctx: Context, meta: dict[str, Any]
+) -> Result:
+    if not c.delivery_id.strip():
+        return Rejected("the delivery needs its id")
+    if case.pending_delivery is not None and case.pending_delivery != c.delivery_id:
+        return Rejected(f"delivery {case.pending_delivery} is pending; finish it before starting another")
+    return [ev.DeliveryStarted(delivery_id=c.delivery_id, **meta)]
+
+
 def _hours(
     c: cmd.RecordHours, case: Case, actor: Actor, now: datetime, ctx: Context, meta: dict[str, Any]
 ) -> Result:
@@ -508,6 +518,7 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.ProposeAnonymisation: _propose,
     cmd.CounterAnonymisation: _counter,
     cmd.AgreeAnonymisation: _agree,
+    cmd.StartDelivery: _start_delivery,
     cmd.RecordDelivery: _deliver,
     cmd.RecordHours: _hours,
     cmd.IssueInvoice: _invoice,

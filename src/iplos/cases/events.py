@@ -23,6 +23,7 @@ events (`state.evolve`). Every event carries when (`at`, UTC), who (`actor`) and
 | AnonymisationProposed | anonymisation | processor |
 | AnonymisationCountered | anonymisation | applicant |
 | AnonymisationAgreed | anonymisation_agreed | processor or applicant |
+| DeliveryStarted | (unchanged; the delivery is pending until Delivered) | processor |
 | Delivered | delivered | processor |
 | HoursRecorded | (unchanged) | processor |
 | InvoiceIssued | invoiced | processor |
@@ -186,6 +187,13 @@ class AnonymisationAgreed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeliveryStarted(Event):
+    """The intent of a two-phase delivery: the folder `delivery_id` is about to be written."""
+
+    delivery_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Delivered(Event):
     delivery_id: str
     manifest_sha256: str
@@ -244,6 +252,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AnonymisationProposed,
         AnonymisationCountered,
         AnonymisationAgreed,
+        DeliveryStarted,
         Delivered,
         HoursRecorded,
         InvoiceIssued,
@@ -273,6 +282,7 @@ EventName = Literal[
     "AnonymisationProposed",
     "AnonymisationCountered",
     "AnonymisationAgreed",
+    "DeliveryStarted",
     "Delivered",
     "HoursRecorded",
     "InvoiceIssued",

@@ -72,7 +72,7 @@ _RULES: dict[Role, dict[Status, tuple[str, ...]]] = {
         "accepted": ("record_linkage_done", "record_hours"),
         "linked": ("propose_anonymisation", "record_hours"),
         "anonymisation": ("propose_anonymisation", "agree_anonymisation", "record_hours"),
-        "anonymisation_agreed": ("record_delivery", "record_hours"),
+        "anonymisation_agreed": ("start_delivery", "record_delivery", "record_hours"),
         "delivered": ("issue_invoice", "record_hours"),
     },
     "administrator": {s: ("close",) for s in _CLOSABLE},

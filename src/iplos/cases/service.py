@@ -24,10 +24,14 @@ from typing import Any
 
 from iplos.cases import commands as cmd
 from iplos.cases._catalogue import CatalogueView, default_catalogue
+from iplos.cases._codec import canonical_json
+from iplos.cases._input import MAX_EVENT_BYTES, identifier_ok, json_problems
+from iplos.cases.anchor import Anchor
 from iplos.cases.chain import GENESIS, ChainReport
 from iplos.cases.clock import Clock, clock
 from iplos.cases.decide import Actor, Context, Rejected, decide
 from iplos.cases.diff import Change, diff, resubmission_changes
+from iplos.cases.events import Event, event_to_json
 from iplos.cases.exceptions import CaseNotFound, CommandRefused, ConcurrencyError, PermissionDenied
 from iplos.cases.invoice import compute_invoice
 from iplos.cases.letter import Letter, letter
@@ -43,13 +47,15 @@ from iplos.cases.model import (
     Status,
     VariableOutcome,
 )
+from iplos.cases.outbox_store import Outbox
 from iplos.cases.permissions import can_read
 from iplos.cases.ratecard import RateCard
 from iplos.cases.state import Case, replay
 from iplos.cases.statistics import Statistics, statistics
-from iplos.cases.store import EventStore, StoredEvent, make_engine, upgrade
+from iplos.cases.store import EventStore, StoredEvent, load_audit_key, make_engine, upgrade
 from iplos.cases.user_store import UserStore
 from iplos.config import Settings
+from iplos.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -76,15 +82,24 @@ class CaseService:
         rate_card: RateCard | None = None,
         catalogue: CatalogueView | None = None,
         now: Callable[[], datetime] | None = None,
+        audit_key: bytes | None = None,
+        anchor: Path | None = None,
     ) -> None:
+        """`audit_key` signs each case's head so that `verify` detects truncation; `from_settings`
+        reads it from `IPLOS_AUDIT_KEY_FILE`. An in-memory store gets a random key of its own.
+        `anchor` (with a key) is the append-only file of case heads that `verify` also checks."""
         self.url = url
         self.engine = make_engine(url, schema)
         upgrade(self.engine, schema)
-        self.store = EventStore(self.engine)
+        if audit_key is None and url in ("sqlite://", "sqlite:///:memory:"):
+            audit_key = secrets.token_bytes(32)
+        self.store = EventStore(self.engine, audit_key)
+        self.anchor = Anchor(anchor, audit_key) if anchor is not None and audit_key else None
         self.rate_card = rate_card or RateCard.default()
         self._catalogue = catalogue
         self._now = now or (lambda: datetime.now(UTC))
         self.users = UserStore(self.engine, self._now)
+        self.outbox = Outbox(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> CaseService:
@@ -93,6 +108,8 @@ class CaseService:
         url = settings.case_db_url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("audit_key", load_audit_key(settings.audit_key_path))
+        kwargs.setdefault("anchor", settings.audit_key_path.parent / "anchor.log")
         return cls(url, **kwargs)
 
     def close(self) -> None:
@@ -119,6 +136,7 @@ class CaseService:
             base: Case | None = None
             if isinstance(command, cmd.CreateDraft):
                 if command.base_case_id is not None:
+                    _check_case_id(command.base_case_id)
                     base_events = self.store.load(conn, command.base_case_id)
                     if not base_events:
                         raise CaseNotFound(f"case {command.base_case_id} not found")
@@ -129,6 +147,7 @@ class CaseService:
             else:
                 if case_id is None:
                     raise CaseNotFound("no case given")
+                _check_case_id(case_id)
                 stored = self.store.load(conn, case_id)
                 if not stored:
                     raise CaseNotFound(f"case {case_id} not found")
@@ -141,11 +160,15 @@ class CaseService:
             result = decide(command, case, actor, now, context)
             if isinstance(result, Rejected):
                 raise _error(result)
+            _check_storable(result)
             after = replay(result, case)
             head = stored[-1].hash if stored else GENESIS
-            self.store.append(
+            written = self.store.append(
                 conn, case_id, case.version, head, result, after.status, after.kind, after.owner
             )
+            self.outbox.enqueue_events(conn, written, after)  # notifications, in the same transaction
+        if self.anchor is not None:  # after the commit: the anchor may lag, never run ahead
+            self.anchor.record(case_id, written[-1].seq, written[-1].hash)
         return after
 
     # commands ---------------------------------------------------------------------------------------
@@ -337,6 +360,12 @@ class CaseService:
             round = len(self.get(case_id, actor).anonymisation_rounds)
         return self.execute(case_id, cmd.AgreeAnonymisation(round), actor, expected_version=expected_version)
 
+    def start_delivery(
+        self, case_id: str, actor: Actor, delivery_id: str, *, expected_version: int | None = None
+    ) -> Case:
+        """Announce a delivery before writing its folder (the two-phase commit's intent)."""
+        return self.execute(case_id, cmd.StartDelivery(delivery_id), actor, expected_version=expected_version)
+
     def record_delivery(
         self,
         case_id: str,
@@ -392,6 +421,7 @@ class CaseService:
     # queries ----------------------------------------------------------------------------------------
     def history(self, case_id: str, actor: Actor | None = None) -> builtins.list[StoredEvent]:
         """The stored events of a case (what the user may see: applicants only their own cases)."""
+        _check_case_id(case_id)
         with self.store.read() as conn:
             stored = self.store.load(conn, case_id)
         if not stored:
@@ -469,11 +499,62 @@ class CaseService:
 
     def verify(self, case_id: str | None = None) -> builtins.list[ChainReport]:
         """Check the hash chains (one case or all); a report with problems means tampering."""
+        if case_id is not None:
+            _check_case_id(case_id)
         with self.store.read() as conn:
             reports = self.store.verify(conn, case_id)
+        if self.anchor is not None:
+            reports = self._check_anchor(reports, case_id)
         if case_id is not None and not reports[0].events and reports[0].ok:
             raise CaseNotFound(f"case {case_id} not found")
         return reports
+
+    def _check_anchor(
+        self, reports: builtins.list[ChainReport], case_id: str | None
+    ) -> builtins.list[ChainReport]:
+        """Add what the anchor file knows and the database no longer holds."""
+        assert self.anchor is not None
+        heads, file_problems = self.anchor.heads()
+        by_case = {r.case_id: r for r in reports}
+        wanted = [case_id] if case_id is not None else sorted(set(by_case) | set(heads))
+        with self.store.read() as conn:
+            stored = self.store.hashes(conn, [c for c in wanted if c in heads])
+        out = []
+        for cid in wanted:
+            report = by_case.get(cid, ChainReport(cid, 0, ()))
+            extra = list(file_problems) if cid == wanted[0] else []
+            if cid in heads:
+                seq, digest = heads[cid]
+                events = stored.get(cid, {})
+                if not events:
+                    extra.append(
+                        f"the anchor file holds this case (event {seq}) but the database does not (deleted)"
+                    )
+                elif events.get(seq) != digest:
+                    extra.append(
+                        f"the anchor file holds event {seq} with another hash or beyond the stored events "
+                        "(truncated or rolled back)"
+                    )
+            out.append(ChainReport(cid, report.events, (*report.problems, *extra)) if extra else report)
+        return out
+
+
+def _check_case_id(case_id: str) -> None:
+    """A case id that no store could hold (control characters, NUL, surrogates) names no case."""
+    if not identifier_ok(case_id):
+        raise CaseNotFound("case not found (the case id is not a valid id)")
+
+
+def _check_storable(events: Sequence[Event]) -> None:
+    """Refuse, before hashing, text no store can keep and sizes that would slow every listing."""
+    problems = []
+    for event in events:
+        data = event_to_json(event)
+        problems.extend(json_problems(data))
+        if not problems and len(canonical_json(data).encode("utf-8")) > MAX_EVENT_BYTES:
+            problems.append(Problem(f"the command is larger than {MAX_EVENT_BYTES:,} bytes"))
+    if problems:
+        raise CommandRefused("the command holds text or sizes that cannot be stored", problems, invalid=True)
 
 
 def _error(rejected: Rejected) -> Exception:

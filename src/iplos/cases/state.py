@@ -63,6 +63,8 @@ class Case:
     anonymisation_rounds: tuple[AnonymisationRound, ...] = ()
     agreed_round: int | None = None
     deliveries: tuple[Delivery, ...] = ()
+    pending_delivery: str | None = None
+    """A delivery started (`DeliveryStarted`) but not yet recorded as delivered."""
     hours: tuple[HoursEntry, ...] = ()
     invoices: tuple[Invoice, ...] = ()
     deletion_confirmed_on: date | None = None
@@ -217,9 +219,17 @@ def evolve(case: Case, event: ev.Event) -> Case:
             )
         case ev.AnonymisationAgreed():
             return replace(case, version=n, status="anonymisation_agreed", agreed_round=event.round)
+        case ev.DeliveryStarted():
+            return replace(case, version=n, pending_delivery=event.delivery_id)
         case ev.Delivered():
             delivery = Delivery(event.delivery_id, event.manifest_sha256, event.at.date())
-            return replace(case, version=n, status="delivered", deliveries=(*case.deliveries, delivery))
+            return replace(
+                case,
+                version=n,
+                status="delivered",
+                deliveries=(*case.deliveries, delivery),
+                pending_delivery=None,
+            )
         case ev.HoursRecorded():
             entry = HoursEntry(event.staff_group, event.hours, event.work_date, event.note, event.actor)
             return replace(case, version=n, hours=(*case.hours, entry))

@@ -12,11 +12,17 @@ deadlocking on the lock upgrade.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,9 +32,20 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from iplos.cases.chain import GENESIS, ChainLink, ChainReport, event_hash, verify_chain
+from iplos.cases.chain import (
+    GENESIS,
+    CaseHead,
+    ChainLink,
+    ChainReport,
+    event_hash,
+    head_mac,
+    payload_text,
+    verify_case,
+)
 from iplos.cases.events import Event, event_from_json, event_to_json
 from iplos.cases.exceptions import ConcurrencyError
+from iplos.cases.state import replay
+from iplos.errors import IplosError
 
 metadata = sa.MetaData()
 cases_table = sa.Table(
@@ -40,6 +57,7 @@ cases_table = sa.Table(
     sa.Column("status", sa.String(30), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("head_mac", sa.String(64), nullable=False, server_default=""),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -130,11 +148,45 @@ def upgrade(engine: Engine, schema: str | None = None) -> None:
         alembic_command.upgrade(cfg, "head")
 
 
+def load_audit_key(path: Path) -> bytes:
+    """The audit key in `path`, created (32 random bytes, hex, mode 0600) if there is none yet.
+
+    Creation is race-free: the key is written to a temporary file and hard-linked into place, so
+    two processes starting at once end up with the same key.
+    """
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):  # another process created it first: use theirs
+                os.link(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    text = path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise IplosError(f"the audit key file {path} does not hold a hex key of at least 16 bytes")
+    return key
+
+
 class EventStore:
     """Reads and appends hash-chained case events."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, audit_key: bytes | None = None) -> None:
         self.engine = engine
+        self.audit_key = audit_key
+        """Signs each case's head (`chain.head_mac`); kept outside the database."""
+
+    def _mac(self, case_id: str, version: int, head_hash: str) -> str:
+        return "" if self.audit_key is None else head_mac(self.audit_key, case_id, version, head_hash)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -142,9 +194,11 @@ class EventStore:
         try:
             with self.engine.connect().execution_options(iplos_write=True) as conn, conn.begin():
                 yield conn
-        except IntegrityError as exc:
+        except IntegrityError:
+            # the database's own text names constraints and values; the user needs only this
             raise ConcurrencyError(
-                f"the case was changed by another command; nothing was written ({exc.orig})"
+                "the case was changed by another command at the same time; nothing was written, "
+                "reload it and try again"
             ) from None
         except OperationalError as exc:
             if "locked" in str(exc).lower():
@@ -174,6 +228,16 @@ class EventStore:
         out: dict[str, list[StoredEvent]] = {}
         for row in conn.execute(query).mappings():
             out.setdefault(row["case_id"], []).append(self._stored(row))
+        return out
+
+    def hashes(self, conn: Connection, case_ids: Sequence[str]) -> dict[str, dict[int, str]]:
+        """The stored hash of each event of these cases (seq -> hash), without decoding any payload."""
+        query = sa.select(events_table.c.case_id, events_table.c.seq, events_table.c.hash).where(
+            events_table.c.case_id.in_(list(case_ids))
+        )
+        out: dict[str, dict[int, str]] = {}
+        for cid, seq, digest in conn.execute(query):
+            out.setdefault(cid, {})[seq] = digest
         return out
 
     @staticmethod
@@ -216,17 +280,18 @@ class EventStore:
                     case_id=case_id,
                     seq=seq,
                     type=data["type"],
-                    at=event.at,
+                    at=event.at.astimezone(UTC),
                     actor=event.actor,
                     role=event.role,
-                    payload=json.dumps(data, sort_keys=True, ensure_ascii=False),
+                    payload=payload_text(data),
                     prev_hash=prev,
                     hash=digest,
                 )
             )
             stored.append(StoredEvent(case_id, seq, event, prev, digest))
             prev = digest
-        now = new_events[-1].at
+        now = new_events[-1].at.astimezone(UTC)
+        created = new_events[0].at.astimezone(UTC)
         new_version = expected_version + len(new_events)
         if expected_version == 0:
             conn.execute(
@@ -237,7 +302,8 @@ class EventStore:
                     status=status,
                     version=new_version,
                     head_hash=prev,
-                    created_at=now,
+                    head_mac=self._mac(case_id, new_version, prev),
+                    created_at=created,
                     updated_at=now,
                 )
             )
@@ -245,37 +311,61 @@ class EventStore:
             result = conn.execute(
                 cases_table.update()
                 .where(cases_table.c.case_id == case_id, cases_table.c.version == expected_version)
-                .values(status=status, version=new_version, head_hash=prev, updated_at=now)
+                .values(
+                    status=status,
+                    version=new_version,
+                    head_hash=prev,
+                    head_mac=self._mac(case_id, new_version, prev),
+                    updated_at=now,
+                )
             )
             if result.rowcount != 1:
                 raise ConcurrencyError(f"case {case_id} was changed by another command; nothing was written")
         return stored
 
     def verify(self, conn: Connection, case_id: str | None = None) -> list[ChainReport]:
-        """Verify the hash chain of one case or of all cases."""
-        rows = {r["case_id"]: r for r in self.case_rows(conn)}
-        query = sa.select(events_table).order_by(events_table.c.case_id, events_table.c.seq)
+        """Verify one case or all: chain, copied columns, case row against the fold, signed head."""
+        query = sa.select(cases_table)
+        if case_id is not None:
+            query = query.where(cases_table.c.case_id == case_id)
+        rows: dict[str, dict[str, object]] = {r["case_id"]: dict(r) for r in conn.execute(query).mappings()}
+        query = sa.select(events_table).order_by(
+            events_table.c.case_id, events_table.c.seq, events_table.c.id
+        )
         if case_id is not None:
             query = query.where(events_table.c.case_id == case_id)
         links: dict[str, list[ChainLink]] = {}
         for row in conn.execute(query).mappings():
+            try:
+                data: object = json.loads(row["payload"])
+            except ValueError:
+                data = row["payload"]
+            columns = {name: row[name] for name in ("type", "at", "actor", "role", "payload")}
             links.setdefault(row["case_id"], []).append(
-                ChainLink(row["seq"], json.loads(row["payload"]), row["prev_hash"], row["hash"])
+                ChainLink(row["seq"], data, row["prev_hash"], row["hash"], row["id"], columns)
             )
         ids = [case_id] if case_id is not None else sorted(set(rows) | set(links))
         reports = []
         for cid in ids:
-            head = rows.get(cid)
-            report = verify_chain(
-                cid,
-                links.get(cid, []),
-                head["head_hash"] if head else None,
-                head["version"] if head else None,
-            )
-            if head is None and cid in links:
-                report = ChainReport(cid, report.events, (*report.problems, "events without a case row"))
-            reports.append(report)
+            chain = links.get(cid, [])
+            case_row = rows.get(cid)
+            head = None
+            if case_row is not None:
+                head = CaseHead(case_row, _fold(chain))
+            elif not chain:
+                reports.append(ChainReport(cid, 0, ()))
+                continue
+            reports.append(verify_case(cid, chain, head, self.audit_key))
         return reports
+
+
+def _fold(chain: Sequence[ChainLink]) -> dict[str, object] | None:
+    """kind, owner and status after replaying the stored payloads (None if they do not replay)."""
+    try:
+        state = replay(event_from_json(link.event_json) for link in chain)  # type: ignore[arg-type]
+    except Exception:  # any undecodable or impossible history counts as altered
+        return None
+    return {"kind": state.kind, "owner": state.owner, "status": state.status}
 
 
 __all__ = [
@@ -283,6 +373,7 @@ __all__ = [
     "StoredEvent",
     "cases_table",
     "events_table",
+    "load_audit_key",
     "make_engine",
     "metadata",
     "tokens_table",

@@ -293,11 +293,27 @@ def _check_new_period(content: Application, base: Application, problems: list[Pr
         )
 
 
+# The release package's closed sets (tests/release pins them equal to iplos.release's; `cases` may
+# import only the catalogue, so whether the release can enforce a plan on an extract is checked by
+# the commands above it with `iplos.release.plan_problems`).
+PLAN_UNITS = ("person", "record")
+PLAN_L_VARIANTS = ("distinct", "entropy", "recursive")
+PLAN_T_VARIANTS = ("equal", "ordered")
+PLAN_METRICS = ("loss", "entropy", "discernibility", "aecs", "precision")
+
 ANONYMISATION_PLAN_SCHEMA: Mapping[str, str] = {
     "levels": "object: quasi-identifier -> hierarchy level (name such as '5 years' or 'fylke', or level number)",
-    "k": "integer >= 1: every released class holds at least k records (k-anonymity)",
-    "l": "integer >= 1 or null: distinct l-diversity of each sensitive variable within a class",
+    "k": "integer >= 1: every released class holds at least k persons (unit person) or records (k-anonymity)",
+    "l": "number >= 1 or null: l-diversity of each sensitive variable within a class",
+    "l_variant": "distinct, entropy or recursive (default distinct)",
+    "c": "number > 0 or null: c of recursive (c,l)-diversity",
     "t": "number in (0, 1] or null: t-closeness bound",
+    "t_variant": "equal or ordered ground distance (default equal)",
+    "unit": "person (default: each person's rows across years and tables judged together) or record",
+    "metric": "utility metric: loss, entropy, discernibility, aecs or precision (default loss)",
+    "attacker": "list of the columns the attacker is assumed to know (default: the quasi-identifiers)",
+    "max_levels": "object (optional): quasi-identifier -> coarsest level the search may choose",
+    "local_suppression": "boolean (optional): blank single values instead of suppressing persons",
     "sensitive": "list of variable names treated as sensitive (for l and t)",
     "max_suppression": "number in [0, 1]: largest share of records that may be suppressed",
     "results": "object (optional): what the disclosure-control run measured (risk before/after, suppressed, ...)",
@@ -321,8 +337,32 @@ def validate_plan(plan: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         problems.append(Problem("k must be an integer >= 1", column="plan.k", value=str(k)))
     lv = plan.get("l")
-    if lv is not None and (not isinstance(lv, int) or isinstance(lv, bool) or lv < 1):
-        problems.append(Problem("l must be an integer >= 1 or null", column="plan.l", value=str(lv)))
+    if lv is not None and (not isinstance(lv, int | float) or isinstance(lv, bool) or lv < 1):
+        problems.append(Problem("l must be a number >= 1 or null", column="plan.l", value=str(lv)))
+    for key, allowed in (
+        ("unit", PLAN_UNITS),
+        ("l_variant", PLAN_L_VARIANTS),
+        ("t_variant", PLAN_T_VARIANTS),
+        ("metric", PLAN_METRICS),
+    ):
+        if key in plan and plan[key] not in allowed:
+            problems.append(
+                Problem(
+                    f"{key} must be one of {', '.join(allowed)}", column=f"plan.{key}", value=str(plan[key])
+                )
+            )
+    c = plan.get("c")
+    if c is not None and (not isinstance(c, int | float) or isinstance(c, bool) or c <= 0):
+        problems.append(Problem("c must be a number > 0 or null", column="plan.c", value=str(c)))
+    if plan.get("l_variant") == "recursive" and lv is not None and c is None:
+        problems.append(Problem("recursive (c,l)-diversity needs c", column="plan.c"))
+    attacker = plan.get("attacker", [])
+    if not isinstance(attacker, list | tuple) or any(not isinstance(a, str) for a in attacker):
+        problems.append(Problem("attacker must be a list of column names", column="plan.attacker"))
+    if "max_levels" in plan and not isinstance(plan["max_levels"], Mapping):
+        problems.append(Problem("max_levels must map quasi-identifiers to levels", column="plan.max_levels"))
+    if "local_suppression" in plan and not isinstance(plan["local_suppression"], bool):
+        problems.append(Problem("local_suppression must be true or false", column="plan.local_suppression"))
     t = plan.get("t")
     if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 1):
         problems.append(Problem("t must be in (0, 1] or null", column="plan.t", value=str(t)))

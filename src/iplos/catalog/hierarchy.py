@@ -202,9 +202,23 @@ class Hierarchy:
         """Read an ARX hierarchy file; errors name the file and row."""
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8-sig")
+            data = p.read_bytes()
         except OSError as exc:
             raise IplosError(f"cannot read hierarchy file {p}: {exc.strerror}") from None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            row = data.count(b"\n", 0, exc.start) + 1
+            raise IplosError(
+                f"hierarchy file {p} is not UTF-8 text (is it a binary or a spreadsheet file?)",
+                [Problem(f"byte {exc.start + 1} is not UTF-8", file=str(p), row=row)],
+            ) from None
+        if "\x00" in text:
+            row = text.count("\n", 0, text.index("\x00")) + 1
+            raise IplosError(
+                f"hierarchy file {p} holds NUL bytes; it is not a CSV text file",
+                [Problem("NUL byte", file=str(p), row=row)],
+            )
         return cls.parse_arx_csv(text, name=name or p.stem, sep=sep, level_names=level_names, source=str(p))
 
     @classmethod
@@ -216,9 +230,14 @@ class Hierarchy:
         level_names: Sequence[str] | None = None,
         source: str = "<text>",
     ) -> Hierarchy:
-        rows = [
-            row for row in csv.reader(io.StringIO(text), delimiter=sep) if row and any(c.strip() for c in row)
-        ]
+        try:
+            rows = [
+                row
+                for row in csv.reader(io.StringIO(text), delimiter=sep)
+                if row and any(c.strip() for c in row)
+            ]
+        except csv.Error as exc:
+            raise IplosError(f"hierarchy file {source} is not a readable CSV: {exc}") from None
         if not rows:
             raise IplosError(f"hierarchy file {source} is empty")
         height = len(rows[0])

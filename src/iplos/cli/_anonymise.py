@@ -162,8 +162,12 @@ def run_anonymise(
     released = table
     del table  # the original columns go as soon as their replacements exist
     out_codes = []
+    cell_losses: list[float] = []
+    fully_blanked = np.logical_and.reduce(blanked) if local and blanked else None
     for j, (q, h, level, blank) in enumerate(zip(qis, encoded, result.levels, blanked, strict=True)):
         col, gen_rows[j] = gen_rows[j], None  # free each column's codes once written
+        if local:
+            cell_losses.append(_cell_loss(h, level, col, blank))
         labels = list(h.labels[level])
         if any_blank[j]:
             star = labels.index("*") if "*" in labels else len(labels)
@@ -209,12 +213,22 @@ def run_anonymise(
         "criteria": [c.describe() for c in criteria],
         "max_suppression": max_suppression,
         "metric": result.utility,
-        "suppressed_records": 0 if local else result.suppressed,
+        # With local suppression, a record blanked in every quasi-identifier is as good as suppressed.
+        "suppressed_records": int(fully_blanked.sum()) if fully_blanked is not None else result.suppressed,
         "record_suppression_avoided": result.suppressed if local else 0,
-        "local_suppression": local_info,
+        "local_suppression": (
+            {
+                **local_info,
+                "records_fully_blanked": int(fully_blanked.sum()) if fully_blanked is not None else 0,
+            }
+            if local_info is not None
+            else None
+        ),
         "achieved": achieved,
         "metrics_before": result.metrics_before,
-        "metrics_after": result.metrics,
+        # The file written: with local suppression, the loss of its cells (a blanked cell costs as
+        # a suppressed one); the other metrics are defined on classes, not cells, and are left out.
+        "metrics_after": {"loss": _geometric(cell_losses)} if local else result.metrics,
         "risk_before": _risk(risk_before),
         "risk_after": _risk(risk_after) if risk_after else None,
         "search": {
@@ -229,6 +243,28 @@ def run_anonymise(
         "elapsed_seconds": finished - started,
         "timings": {"load": loaded - started, "search": searched - loaded, "write": finished - searched},
     }
+
+
+def _cell_loss(h: Any, level: int, codes: Any, blank: Any) -> float:
+    """ARX's Loss of one attribute over the cells as written: u/D per value covering u of D leaves,
+    1 per blanked cell, normalised to [0, 1] between no generalisation and everything blanked."""
+    n = int(codes.shape[0])
+    d = h.domain_size
+    if n == 0 or d <= 1:
+        return 0.0
+    under = h.leaves_under[level][codes].astype(np.float64)
+    cost = float(np.where(blank, float(d), under).sum())
+    return float(max(0.0, (cost - n) / (n * d - n)))
+
+
+def _geometric(values: list[float]) -> float:
+    """ARX's aggregation of attribute losses: prod(1 + v)^(1/m) - 1."""
+    if not values:
+        return 0.0
+    product = 1.0
+    for v in values:
+        product *= (1.0 + v) ** (1.0 / len(values))
+    return product - 1.0
 
 
 def _risk(report: Any) -> dict[str, Any]:

@@ -146,7 +146,12 @@ def verify(
     case_id: str | None = typer.Argument(None, help="Case id (default: every case)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Check the hash chains of the case events; any altered or deleted event is an error (exit 2)."""
+    """Check every case: its hash chain, its columns against the hashed events, its row against the
+    fold of its events and its head against the audit key's signature; any change is an error (exit 2).
+
+    Truncation (deleting a case's last events and setting its head to match) is detected through the
+    signed head; the audit key (IPLOS_AUDIT_KEY_FILE) must be kept outside the case database.
+    """
     from iplos.cases import to_json
 
     reports = _service().verify(case_id)
@@ -159,7 +164,9 @@ def verify(
             f"{len(broken)} of {len(reports)} case(s) fail the hash-chain check:\n  " + "\n  ".join(lines)
         )
     if not as_json:
-        console.print(f"{len(reports)} case(s), {sum(r.events for r in reports)} events: hash chains intact")
+        console.print(
+            f"{len(reports)} case(s), {sum(r.events for r in reports)} events: chains, rows and signed heads intact"
+        )
 
 
 @case_app.command("stats")
@@ -267,4 +274,11 @@ def serve(
     from iplos.web import create_app
 
     settings = Settings.from_env()
-    uvicorn.run(create_app(_service(), deliveries=settings.deliveries_dir), host=host, port=port)
+    # no `server: uvicorn` header: it tells an attacker which server and version to aim at
+    uvicorn.run(
+        create_app(_service(), deliveries=settings.deliveries_dir),
+        host=host,
+        port=port,
+        server_header=False,
+        proxy_headers=True,
+    )

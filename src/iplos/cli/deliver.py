@@ -24,6 +24,16 @@ def _actor(service: Any, user: str | None) -> Any:
     return account.actor
 
 
+def _bounds(specs: list[str], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for spec in specs:
+        column, sep, level = spec.partition("=")
+        if not sep or not column.strip() or not level.strip():
+            raise IplosError(f"{option} {spec!r}: expected COL=LEVEL, e.g. kommune=fylke")
+        out[column.strip()] = level.strip()
+    return out
+
+
 @app.command("deliver")
 def deliver(
     case_id: str = typer.Argument(..., help="The case id (see `iplos case list`)."),
@@ -37,6 +47,20 @@ def deliver(
         help="Largest share of records that may be suppressed, 0-1 (new proposals).",
     ),
     l_div: int | None = typer.Option(None, "--l", help="Distinct l-diversity of the sensitive variables."),
+    t: float | None = typer.Option(
+        None, "--t", help="t-closeness (equal distance) of the sensitive variables."
+    ),
+    unit: str = typer.Option(
+        "person", "--unit", help="person (a person's rows in every year judged together) or record."
+    ),
+    min_level: list[str] = typer.Option(
+        [], "--min-level", help="COL=LEVEL: new proposals generalise COL at least this far (level name)."
+    ),
+    max_level: list[str] = typer.Option(
+        [],
+        "--max-level",
+        help="COL=LEVEL: new proposals generalise COL at most this far, e.g. kommune=fylke.",
+    ),
     invoice: bool = typer.Option(
         False, "--invoice", help="After delivering, issue the invoice from the hours."
     ),
@@ -86,7 +110,9 @@ def deliver(
                 service,
                 _actor(service, user),
                 backend=engine,  # type: ignore[arg-type]
-                criteria=Criteria(k=k, max_suppressed=max_suppression, l=l_div),
+                criteria=Criteria(k=k, max_suppressed=max_suppression, l=l_div, t=t, unit=unit),  # type: ignore[arg-type]
+                min_levels=_bounds(min_level, "--min-level"),
+                max_levels=_bounds(max_level, "--max-level"),
                 progress=lambda message: progress.update(task, description=message),
             )
             step = processor.next_step(case_id)
@@ -107,6 +133,19 @@ def deliver(
         for name, level in step.plan.get("levels", {}).items():
             table.add_row(name, str(level))
         console.print(table)
+    alternatives = step.plan.get("results", {}).get("search", {}).get("alternatives", []) if step.plan else []
+    if step.action == "proposed" and alternatives:
+        metric = step.plan["results"]["search"]["utility"]
+        alt = Table("alternative levels", "suppressed persons", "highest risk", metric)
+        for a in alternatives[:5]:
+            levels = ", ".join(f"{q}={v}" for q, v in a["levels"].items())
+            alt.add_row(
+                levels,
+                str(a.get("suppressed_persons", "")),
+                f"{a.get('highest_risk', 0):.3f}",
+                str(a[metric]),
+            )
+        console.print(alt)
     if step.delivered is not None:
         console.print(f"files in {step.delivered.path}: {', '.join(sorted(step.delivered.files))}")
     if "invoice" in out:

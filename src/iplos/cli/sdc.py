@@ -106,6 +106,15 @@ def assess(
     threshold: float = typer.Option(
         0.2, "--threshold", help="Record risk above which a record counts as at risk."
     ),
+    person_key: Optional[str] = typer.Option(  # noqa: UP045
+        None, "--person-key", help="Column tying a person's rows together: also measure person-level risk."
+    ),
+    acquaintance: list[str] = typer.Option(
+        [],
+        "--acquaintance",
+        help="COL=hours or COL=score: a column an acquaintance knows in bands (hours) or groups (functional "
+        "scores); with --person-key, adds the acquaintance risk.",
+    ),
     sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (default: detected)."),  # noqa: UP045
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -123,6 +132,18 @@ def assess(
         _, pop = _load(population, qis, hierarchies, [], sep)
     report = assess_risk(freq, pop, threshold=threshold)
     data = _risk_dict(report)
+    if person_key is not None:
+        from iplos.cli._release import person_risk
+
+        bands: dict[str, str] = {}
+        for spec in acquaintance:
+            column, _, kind = spec.partition("=")
+            if kind not in ("hours", "score"):
+                raise IplosError(f"--acquaintance {spec!r}: expected COL=hours or COL=score")
+            bands[column] = kind
+        data["person_level"] = person_risk(input, qis, person_key, sep, bands)
+    elif acquaintance:
+        raise IplosError("--acquaintance needs --person-key")
     if as_json:
         print_json(data)
         return
@@ -146,6 +167,11 @@ def assess(
             console.print(f"  {subset}: {count}")
         contrib = ", ".join(f"{k} {v:.2f}" for k, v in report.suda.contribution.items())
         console.print(f"variable contributions: {contrib}")
+    for view, figures in data.get("person_level", {}).items():
+        console.print(
+            f"{view}-level prosecutor risk: highest {figures['highest']:.4f}, average {figures['average']:.4f}, "
+            f"{figures['uniques']} unique of {figures['units']}"
+        )
 
 
 @app.command("anonymise")
@@ -178,6 +204,21 @@ def anonymise(
     all_nodes: bool = typer.Option(
         False, "--all-nodes", help="Evaluate and report every satisfying transformation."
     ),
+    person_key: Optional[str] = typer.Option(  # noqa: UP045
+        None,
+        "--person-key",
+        help="Column that ties a person's rows together (e.g. lopenr): protect persons, not rows, "
+        "through the release path a delivery uses.",
+    ),
+    plan_file: Optional[Path] = typer.Option(  # noqa: UP045
+        None, "--plan", help="A release plan (JSON, iplos.release.Plan) instead of the criteria options."
+    ),
+    attacker: list[str] = typer.Option(
+        [], "--attacker", help="Column the attacker knows (repeat; default: the --qi columns)."
+    ),
+    suppress: str = typer.Option(
+        "blank", "--suppress", help="With --person-key: blank ('*') or remove the suppressed persons' rows."
+    ),
     sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (default: detected; output ';')."),  # noqa: UP045
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -190,9 +231,38 @@ def anonymise(
     Example: iplos anonymise extract.parquet --qi alder=alder.csv --qi kommune --k 5 --max-suppression 0.05 --out anon.parquet
     """
     started = time.perf_counter()
+    qis, hierarchies = _hierarchies(qi)
+    if person_key is not None or plan_file is not None:
+        data = _release(
+            input=input,
+            qis=qis,
+            hierarchies=hierarchies,
+            sensitive=list(sensitive),
+            options={
+                "k": k,
+                "l": l,
+                "l_variant": l_variant,
+                "t": t,
+                "t_variant": t_variant,
+                "max_suppression": max_suppression,
+                "metric": metric,
+                "local": local_suppression,
+            },
+            min_levels=_levels(min_level, hierarchies, "--min-level"),
+            max_levels=_levels(max_level, hierarchies, "--max-level"),
+            person_key=person_key,
+            plan_file=plan_file,
+            attacker=list(attacker),
+            out=out,
+            suppress=suppress,
+            all_nodes=all_nodes,
+            sep=sep,
+            started=started,
+        )
+        _report(data, report, as_json, out)
+        return
     from iplos.cli._anonymise import run_anonymise
 
-    qis, hierarchies = _hierarchies(qi)
     data = run_anonymise(
         input=input,
         qis=qis,
@@ -214,6 +284,10 @@ def anonymise(
         started=started,
         load=_load,
     )
+    _report(data, report, as_json, out)
+
+
+def _report(data: dict[str, Any], report: Path | None, as_json: bool, out: Path) -> None:
     if report is not None:
         from iplos.atomic import write_text_atomic
 
@@ -223,8 +297,111 @@ def anonymise(
         return
     levels = ", ".join(f"{q} {v['level']} ({v['level_name']})" for q, v in data["quasi_identifiers"].items())
     console.print(f"levels: {levels}")
-    console.print(
-        f"suppressed records: {data['suppressed_records']} of {data['records']}; achieved k = {data['achieved']['k']}"
+    persons = (
+        f"; suppressed persons: {data['suppressed_persons']} of {data['persons']}"
+        if "persons" in data
+        else ""
     )
+    console.print(
+        f"suppressed records: {data['suppressed_records']} of {data['records']}{persons}; "
+        f"achieved k = {data['achieved']['k']}"
+    )
+    if data.get("local_suppression"):
+        info = data["local_suppression"]
+        console.print(
+            f"local suppression: {info['cells_suppressed']} cells blanked, "
+            f"{info.get('records_fully_blanked', 0)} records with every quasi-identifier blanked"
+        )
     console.print(f"information loss: {data['metrics_after']}")
+    for view in ("record", "person", "acquaintance"):
+        figures = (data.get("risk_after") or {}).get(view)
+        if isinstance(figures, dict) and "highest" in figures:
+            console.print(
+                f"{view}-level risk after: highest {figures['highest']:.4f}, average {figures['average']:.4f}, "
+                f"uniques {figures['uniques']}"
+            )
+    alternatives = (data.get("search") or {}).get("satisfying") or []
+    if len(alternatives) > 1:
+        console.print("alternatives (levels, suppressed records, loss):")
+        ranked = sorted(alternatives, key=lambda n: n["metrics"].get(data["metric"], float("inf")))
+        for node in ranked[:5]:
+            console.print(
+                f"  {node['levels']}  {node['suppressed']}  {node['metrics'].get(data['metric'], 0):.4f}"
+            )
     console.print(f"wrote {out} in {data['elapsed_seconds']:.2f} s")
+
+
+def _release(
+    *,
+    input: Path,
+    qis: list[str],
+    hierarchies: dict[str, Hierarchy],
+    sensitive: list[str],
+    options: dict[str, Any],
+    min_levels: dict[str, int],
+    max_levels: dict[str, int],
+    person_key: str | None,
+    plan_file: Path | None,
+    attacker: list[str],
+    out: Path,
+    suppress: str,
+    all_nodes: bool,
+    sep: str | None,
+    started: float,
+) -> dict[str, Any]:
+    """`iplos anonymise` through the release path (`--person-key` or `--plan`)."""
+    from iplos.cli._release import person_plan, run_release
+    from iplos.release import Criteria, Plan
+
+    if plan_file is not None:
+        try:
+            plan = Plan.from_json(plan_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise IplosError(f"cannot read the plan {plan_file}: {exc.strerror}") from None
+        unknown = [q for q in plan.columns if q not in hierarchies]
+        if unknown:
+            raise IplosError(f"--plan {plan_file}: give a --qi for {', '.join(unknown)}")
+    else:
+        if options["local"]:
+            raise IplosError("--local-suppression works on records; drop --person-key")
+        variant = str(options["l_variant"]).strip().lower()
+        c = None
+        if variant.startswith("recursive:"):
+            variant, _, c_text = variant.partition(":")
+            try:
+                c = float(c_text)
+            except ValueError:
+                raise IplosError(f"--l-variant {options['l_variant']!r}: expected recursive:C") from None
+        criteria = Criteria.from_dict(
+            {
+                "k": options["k"],
+                "l": options["l"],
+                "l_variant": variant,
+                "c": c,
+                "t": options["t"],
+                "t_variant": options["t_variant"],
+                "unit": "person" if person_key else "record",
+                "max_suppressed": options["max_suppression"],
+            }
+        )
+        plan = person_plan(
+            qis,
+            hierarchies,
+            sensitive,
+            criteria,
+            options["metric"],
+            min_levels,
+            max_levels,
+            person_key,
+            attacker,
+        )
+    return run_release(
+        input=input,
+        plan=plan,
+        hierarchies=hierarchies,
+        out=out,
+        suppress=suppress,
+        all_nodes=all_nodes,
+        sep=sep,
+        started=started,
+    )

@@ -1,9 +1,11 @@
 """`iplos tables`: protected aggregate tables (suppression with audit, or the cell key method).
 
     iplos tables INPUT --rows COL[:LEVEL] ... [--cols COL[:LEVEL] ...] --out TABLE.csv
-    iplos tables audit TABLE.csv [--report REPORT.json]
+    iplos tables audit TABLE.csv [MORE.csv ...] [--source NAME] [--report REPORT.json]
 
-`iplos tables INPUT ...` is short for `iplos tables make INPUT ...`.
+`iplos tables INPUT ...` is short for `iplos tables make INPUT ...`. Every table made is kept in
+the release log of the case store (IPLOS_HOME, or IPLOS_CASE_DB), and every new table of the same
+source and data is protected jointly with all those released before it.
 """
 
 from __future__ import annotations
@@ -112,11 +114,18 @@ def make(
     p_percent: Annotated[float | None, typer.Option(help="p % rule, p in %.")] = None,
     secondary: Annotated[str, typer.Option(help="Secondary suppression: optimal, fast or none.")] = "fast",
     protection: Annotated[
-        float, typer.Option(help="Protection interval, % of the cell value each way.")
+        float, typer.Option(help="Protection of a primary cell, % of its value each way.")
     ] = 30.0,
     protection_min: Annotated[
-        float, typer.Option(help="Smallest protection interval each way (absolute).")
-    ] = 1.0,
+        float,
+        typer.Option(help="Smallest protection each way, in persons (the value's unit for sums)."),
+    ] = 3.0,
+    protection_upper: Annotated[
+        float | None, typer.Option(help="Upper protection in %, when not --protection.")
+    ] = None,
+    protection_lower: Annotated[
+        float | None, typer.Option(help="Lower protection in %, when not --protection.")
+    ] = None,
     cost: Annotated[
         str, typer.Option(help="Cost of suppressing a cell: value, contributors or unity.")
     ] = "value",
@@ -124,10 +133,20 @@ def make(
         float, typer.Option(help="Seconds for the optimal method before it falls back to fast.")
     ] = 60.0,
     cell_key: Annotated[
-        int | None, typer.Option(help="Seed: perturb with the cell key method instead of suppressing.")
-    ] = None,
+        bool,
+        typer.Option(
+            "--cell-key",
+            help="Perturb with the cell key method instead of suppressing (the key holder's record keys).",
+        ),
+    ] = False,
     noise_d: Annotated[int, typer.Option(help="Cell key: largest noise D.")] = 2,
     noise_v: Annotated[float, typer.Option(help="Cell key: noise variance V.")] = 1.0,
+    noise_js: Annotated[
+        int, typer.Option(help="Cell key: no cell is published as 1..JS (small values go to 0 or above).")
+    ] = 0,
+    ptable: Annotated[
+        Path | None, typer.Option(help="Cell key: the perturbation table as data (CSV with i, j, p, v).")
+    ] = None,
     hierarchy: Annotated[
         list[str] | None, typer.Option(help="COL=FILE.csv: an ARX hierarchy for a column; repeatable.")
     ] = None,
@@ -141,9 +160,28 @@ def make(
         bool,
         typer.Option(help="Audit: the exact interval of every suppressed cell (slower; same verdict)."),
     ] = False,
+    linked: Annotated[
+        bool,
+        typer.Option(
+            "--linked/--alone",
+            help="Protect jointly with every earlier release of the same data in the release log, "
+            "and log this table (--alone: neither).",
+        ),
+    ] = True,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Name of the data source in the release log (default: the input's name)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Name of this table in the release log (default: the output's name).")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report summary as JSON.")] = False,
 ) -> None:
     """Build a table with all margins, protect it and write it with a flag per cell.
+
+    Earlier tables of the same source and data (same content) in the release log are taken into
+    account: cells are suppressed until no primary cell of any of them can be narrowed below its
+    protection by all of them together. The table is logged once written.
 
     Example: iplos tables make tjeneste.parquet --rows kommune:fylke --cols tjeneste:0,1 --out t.html
     """
@@ -185,10 +223,18 @@ def make(
         value=value,
         statistic=stat,  # type: ignore[arg-type]
         person_column=person,
-        cell_key_seed=cell_key,
+        record_keys=_record_keys() if cell_key else None,
     )
-    if cell_key is not None:
-        result = perturb_table(table, PerturbationTable(noise_d, noise_v))
+    log: Any = None
+    linked_result: Any = None
+    version = ""
+    if cell_key:
+        p_table = (
+            PerturbationTable.from_csv(ptable) if ptable else PerturbationTable(noise_d, noise_v, noise_js)
+        )
+        result = perturb_table(table, p_table)
+        if linked:
+            log, _, version = _open_log(input, source)
     else:
         rules: list[Any] = [MinCount(min_count, zero_sensitive=zero_sensitive)]
         if group_disclosure:
@@ -201,20 +247,60 @@ def make(
                 raise IplosError(f"--dominance takes N,K such as 1,85, not {dominance!r}") from None
         if p_percent is not None:
             rules.append(PPercent(p_percent))
-        levels = ProtectionLevels(protection, protection, protection_min, protection_min)
-        result = protect(
-            table,
-            rules,
-            secondary=secondary,  # type: ignore[arg-type]
-            protection=levels,
-            cost=cost,  # type: ignore[arg-type]
-            time_limit=time_limit,
-            audit_intervals="exact" if exact_intervals else "witnessed",
+        levels = ProtectionLevels(
+            protection if protection_upper is None else protection_upper,
+            protection if protection_lower is None else protection_lower,
+            protection_min,
+            protection_min,
         )
+        if linked:
+            from iplos.sdc.tables import protect_linked
+
+            log, earlier, version = _open_log(input, source)
+            linked_result = protect_linked(
+                data,
+                table,
+                earlier,
+                rules,
+                name=name or out.stem,
+                secondary=secondary,  # type: ignore[arg-type]
+                protection=levels,
+                cost=cost,  # type: ignore[arg-type]
+                time_limit=time_limit,
+                count=count,  # type: ignore[arg-type]
+                value=value,
+                person_column=person,
+                audit_intervals="exact" if exact_intervals else "witnessed",
+            )
+            result = linked_result.table
+        else:
+            result = protect(
+                table,
+                rules,
+                secondary=secondary,  # type: ignore[arg-type]
+                protection=levels,
+                cost=cost,  # type: ignore[arg-type]
+                time_limit=time_limit,
+                audit_intervals="exact" if exact_intervals else "witnessed",
+            )
+    passed = result.audit.passed if result.audit is not None else True
+    if linked_result is not None:
+        passed = linked_result.passed
     write_table(result, out, row_dimensions=len(rows))
     rep = result.report()
+    if linked_result is not None:
+        rep.update(linked_result.report())
+        rep["linked_with"] = [r.name for r in linked_result.model.releases[:-1]]
+    if log is not None:
+        rep["release_log"] = {"source": source or input.stem, "data_version": version[:16]}
     if report is not None:
         write_report(rep, report)
+    if log is not None and passed:
+        from iplos.sdc.tables import Release
+
+        record = Release.of(name or out.stem, result).as_record()
+        log.record(source=source or input.stem, data_version=version, **record)
+        log.close()
     summary = {k: v for k, v in rep.items() if k not in ("audit", "perturbation")}
     if "audit" in rep:
         summary["audit"] = {k: v for k, v in rep["audit"].items() if k != "cells"}
@@ -223,16 +309,67 @@ def make(
     else:
         flags = ", ".join(f"{v} {k}" for k, v in rep["flags"].items() if v)
         console.print(f"{out}: {table.n_cells} cells ({flags}); method {result.method}")
-        if result.audit is not None:
+        if linked_result is not None:
+            joint = rep["joint_audit"]
+            verdict = "[green]passed[/]" if passed else "[red]FAILED[/]"
+            with_ = ", ".join(rep["linked_with"]) or "no earlier release"
+            console.print(
+                f"joint audit with {with_} {verdict}: {joint['failing']} primary cells not protected"
+            )
+            if joint["given_away_earlier"]:
+                console.print(
+                    f"[yellow]{len(joint['given_away_earlier'])} primary cells were already given away "
+                    "by earlier releases[/] (see the report)"
+                )
+        elif result.audit is not None:
             verdict = "[green]passed[/]" if result.audit.passed else "[red]FAILED[/]"
             console.print(f"audit {verdict}: {result.audit.failing.size} sensitive cells not protected")
-    if result.audit is not None and not result.audit.passed:
+    if not passed:
         raise typer.Exit(1)
+
+
+def _record_keys() -> Any:
+    """The key holder's record keys (IPLOS_HOME's key file); they never leave memory."""
+    from iplos.config import Settings
+    from iplos.ident import RecordKeys
+
+    return RecordKeys.open(Settings.from_env()).keys
+
+
+def _open_log(input: Path, source: str | None) -> tuple[Any, list[Any], str]:
+    """The release log of IPLOS_HOME's case store, the earlier releases of this input's data
+    (linkable ones: perturbed tables are not), and the data version."""
+    from iplos.cases.release_store import ReleaseLog
+    from iplos.config import Settings
+    from iplos.sdc.tables import Release, data_version
+
+    settings = Settings.from_env()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log = ReleaseLog(settings.case_db_url)
+    version = data_version(input)
+    earlier = [
+        Release.from_record(r.name, r.kind, r.statistic, r.dimensions, r.cells)
+        for r in log.releases(source or input.stem, version)
+    ]
+    return log, [r for r in earlier if not (r.flags == 3).any()], version
 
 
 @tables_app.command("audit")
 def audit_cmd(
-    table: Annotated[Path, typer.Argument(help="Table CSV (dimension level columns, value, flag).")],
+    tables: Annotated[
+        list[Path],
+        typer.Argument(help="Table CSVs (dimension level columns, value, flag), audited together."),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(help="Also every table of this source in the release log (its newest data version)."),
+    ] = None,
+    hierarchy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="COL=FILE.csv: the ARX hierarchy relating files' categories of a column not in the log; repeatable."
+        ),
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the per-cell audit as JSON here.")] = None,
     min_width: Annotated[
         float, typer.Option(help="Narrowest acceptable interval of a suppressed cell.")
@@ -243,12 +380,26 @@ def audit_cmd(
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
 ) -> None:
-    """Check what an attacker can derive about every suppressed cell of a published table.
+    """Check what an attacker can derive about every suppressed cell of published tables.
 
-    Exits 1 when a sensitive cell (flag 'primary'; every suppressed cell when none is so flagged)
-    can be derived exactly or within less than --min-width. The format is described in
-    docs and in `iplos.sdc.tables._output`.
+    Several files (and, with --source, the tables of the release log) are audited together: the
+    attacker knows all of them at once, with the relations between their categories. Exits 1 when
+    a sensitive cell (flag 'primary'; every suppressed cell of a table with none so flagged) can be
+    derived exactly or within less than --min-width. The format is described in docs and in
+    `iplos.sdc.tables._output`.
     """
+    if len(tables) > 1 or source is not None:
+        hier = {}
+        for item in hierarchy or []:
+            col, sep, file = item.partition("=")
+            if not sep:
+                raise IplosError(f"--hierarchy takes COL=FILE.csv, not {item!r}")
+            from iplos.catalog.hierarchy import Hierarchy
+
+            hier[col] = Hierarchy.read_arx_csv(Path(file), name=col)
+        _audit_linked(tables, source, hier, report, min_width, total_marker, exact_intervals, json_out)
+        return
+    table = tables[0]
     from iplos.sdc.tables import audit_file, file_audit_report, write_report
 
     tf, result = audit_file(
@@ -277,5 +428,73 @@ def audit_cmd(
                     if k not in ("sensitive", "lower", "upper", "protected", "exact")
                 )
                 console.print(f"  {where}: derivable within [{cell['lower']}, {cell['upper']}]")
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+def _audit_linked(
+    files: list[Path],
+    source: str | None,
+    hierarchies: dict[str, Any],
+    report: Path | None,
+    min_width: float,
+    total_marker: str,
+    exact_intervals: bool,
+    json_out: bool,
+) -> None:
+    from iplos.sdc.tables import (
+        Release,
+        audit_linked,
+        linked_audit_report,
+        read_table_csv,
+        release_of_file,
+        write_report,
+    )
+
+    logged: list[Any] = []
+    if source is not None:
+        from iplos.cases.release_store import ReleaseLog
+        from iplos.config import Settings
+
+        log = ReleaseLog(Settings.from_env().case_db_url)
+        rows = log.releases(source)
+        log.close()
+        if not rows:
+            raise IplosError(f"the release log has no table of source {source!r}")
+        newest = rows[-1].data_version
+        logged = [
+            Release.from_record(r.name, r.kind, r.statistic, r.dimensions, r.cells)
+            for r in rows
+            if r.data_version == newest
+        ]
+        logged = [r for r in logged if not (r.flags == 3).any()]  # perturbed tables do not add up
+    from_files = [
+        release_of_file(read_table_csv(f, total_marker=total_marker), logged, hierarchies) for f in files
+    ]
+    releases = from_files + [r for r in logged if all(r is not f for f in from_files)]
+    model, result = audit_linked(releases, min_width, "exact" if exact_intervals else "witnessed")
+    rep = linked_audit_report(model, result, min_width)
+    if report is not None:
+        write_report(rep, report)
+    if json_out:
+        print_json(rep)
+    else:
+        verdict = "[green]passed[/]" if result.passed else "[red]FAILED[/]"
+        names = ", ".join(r.name for r in releases)
+        console.print(
+            f"{len(releases)} tables ({names}) audited together: {verdict} ({rep['failing']} not protected, "
+            f"{rep['exactly_derivable']} exactly derivable; {rep['linear_programs']} LPs in {rep['seconds']} s)"
+        )
+        for t in rep["tables"]:
+            for cell in t["cells_audited"]:
+                if cell["protected"] is False:
+                    where = ", ".join(
+                        f"{k}={v}"
+                        for k, v in cell.items()
+                        if k not in ("sensitive", "lower", "upper", "protected")
+                    )
+                    console.print(
+                        f"  {t['name']}: {where}: derivable within [{cell['lower']}, {cell['upper']}]"
+                    )
     if not result.passed:
         raise typer.Exit(1)

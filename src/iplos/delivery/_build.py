@@ -121,6 +121,7 @@ def build_release(
         sensitive=tuple(plan.sensitive),
         criteria=plan.criteria,
         records_before=evaluation.records_before,
+        persons_before=evaluation.persons_before if plan.criteria.unit == "person" else None,
         summary=summary,
     )
 
@@ -138,6 +139,12 @@ def disclosure_report(
         "case": release.case_id,
         "delivery": release.delivery_id,
         "criteria": plan.criteria.to_dict(),
+        "criteria_text": plan.criteria.describe(),
+        "unit": plan.criteria.unit,
+        "attacker": {
+            "knows": list(plan.known),
+            "model": "prosecutor: knows the known columns of every person in every year they are present",
+        },
         "quasi_identifiers": [
             {
                 "column": q.column,
@@ -152,6 +159,8 @@ def disclosure_report(
         "records_before": evaluation.records_before,
         "records_after": len(release.data),
         "suppressed": evaluation.applied.suppressed,
+        "persons_before": evaluation.outcome.n_persons,
+        "suppressed_persons": evaluation.outcome.suppressed_persons,
         "suppressed_share": evaluation.suppressed_share,
         "risk_before": evaluation.risk_before(),
         "risk_after": evaluation.risk_after(),

@@ -127,6 +127,9 @@ def disclosure_html(report: Mapping[str, Any]) -> str:
         for r in report.get("rounds", [])
     )
     drivers = _drivers_html(report.get("assessment_before"), report.get("assessment_after"))
+    views = _views_html(report.get("risk_views"), report.get("attacker"))
+    views += _alternatives_html(report.get("alternatives"), str(report.get("alternatives_metric", "loss")))
+    unit = report.get("unit", "record")
     c = report["criteria"]
     l_text = "" if c["l"] is None else f", l = {c['l']}"
     gate = report.get("gate", {})
@@ -142,12 +145,62 @@ def disclosure_html(report: Mapping[str, Any]) -> str:
         f"<p>Sensitive: {escape(', '.join(report['sensitive']) or 'none')}.</p>"
         f"<h2>Suppression</h2><p>{report['suppressed']} of {report['records_before']} records suppressed "
         f"({report['suppressed_share']:.2%}); {report['records_after']} delivered.</p>"
-        f"<h2>Risk</h2><table><tr><th>measure</th><th>before</th><th>after</th></tr>{risk_rows}</table>"
-        f"{chart_risk}<h2>Class sizes</h2>{chart_sizes}{drivers}"
+        f"<h2>Risk</h2><p>Classes counted in {escape(str(unit))}s.</p>"
+        f"<table><tr><th>measure</th><th>before</th><th>after</th></tr>{risk_rows}</table>"
+        f"{chart_risk}{views}<h2>Class sizes</h2>{chart_sizes}{drivers}"
         f"<h2>Agreement</h2><ol>{rounds}</ol>"
         f"<h2>Release gate</h2><p>{'passed' if gate.get('passed') else 'not run'}{smallest}</p>"
     )
     return _page(f"Disclosure report - {report['case']} / {report['delivery']}", body)
+
+
+def _alternatives_html(alternatives: Sequence[Mapping[str, Any]] | None, metric: str) -> str:
+    """The other plans the search found that also meet the criteria, with risk, loss and suppression."""
+    if not alternatives:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(', '.join(f'{q}={v}' for q, v in a['levels'].items()))}</td>"
+        f"<td class='num'>{a.get('suppressed_persons', '')}</td><td class='num'>{a.get('suppressed', '')}</td>"
+        f"<td class='num'>{_num(a.get('highest_risk'))}</td><td class='num'>{_num(a.get(metric))}</td></tr>"
+        for a in alternatives
+    )
+    return (
+        "<h2>Alternatives that also meet the criteria</h2><table><tr><th>levels</th><th>suppressed persons</th>"
+        f"<th>suppressed records</th><th>highest risk</th><th>{escape(metric)}</th></tr>{rows}</table>"
+    )
+
+
+def _views_html(views: Mapping[str, Any] | None, attacker: Mapping[str, Any] | None) -> str:
+    """The attacker model and the risk per view (record, person, acquaintance), before and after."""
+    if not views:
+        return ""
+    knows = ", ".join(views.get("attacker_knows", []))
+    acq = ", ".join(f"{c} ({k})" for c, k in views.get("acquaintance_knows", {}).items()) or "none delivered"
+    model = escape(str((attacker or {}).get("model", "")))
+    rows = ""
+    labels = {
+        "record": "record level (each row alone)",
+        "person": "person level (a person's rows in every year together)",
+        "acquaintance": "acquaintance (person level plus one year's values)",
+    }
+    for view, label in labels.items():
+        b = views.get("before", {}).get(view)
+        a = views.get("after", {}).get(view)
+        if not b and not a:
+            continue
+        b, a = b or {}, a or {}
+        rows += (
+            f"<tr><td>{escape(label)}</td>"
+            f"<td class='num'>{_num(b.get('highest'))}</td><td class='num'>{_num(a.get('highest'))}</td>"
+            f"<td class='num'>{_num(b.get('average'))}</td><td class='num'>{_num(a.get('average'))}</td>"
+            f"<td class='num'>{b.get('uniques', '')}</td><td class='num'>{a.get('uniques', '')}</td></tr>"
+        )
+    return (
+        f"<h2>Attacker model</h2><p>The attacker knows: <code>{escape(knows)}</code> ({model}). "
+        f"An acquaintance also knows, for one year: {escape(acq)}.</p>"
+        "<table><tr><th>view</th><th>highest before</th><th>highest after</th><th>average before</th>"
+        f"<th>average after</th><th>unique before</th><th>unique after</th></tr>{rows}</table>"
+    )
 
 
 def _drivers_html(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str:
@@ -167,7 +220,7 @@ def _drivers_html(before: Mapping[str, Any] | None, after: Mapping[str, Any] | N
         f"<td class='num'>{after.get('sample_uniques', '')}</td></tr>"
     )
     out = (
-        "<h2>Attacker models (average record risk)</h2><table><tr><th>model</th><th>before</th>"
+        "<h2>Record-level attacker models (average record risk; the person-level figures above are higher)</h2><table><tr><th>model</th><th>before</th>"
         f"<th>after</th></tr>{models}</table>"
     )
     suda_before = before.get("suda")

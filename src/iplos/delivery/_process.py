@@ -7,7 +7,7 @@ case history is the audit trail. `next_step` does whatever the case's state asks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +25,8 @@ from iplos.delivery._anonymise import (
     evaluate,
     from_case_plan,
     propose,
+    risk_views,
+    steer,
     to_case_plan,
 )
 from iplos.delivery._build import build_release, disclosure_report
@@ -40,8 +42,8 @@ from iplos.delivery._formats import STEM
 from iplos.delivery._plan import Plan
 from iplos.delivery._release import Criteria
 from iplos.delivery._tables import protected_tables, table_specs, write_tables_delivery
-from iplos.delivery._write import Delivered, write_delivery
-from iplos.engine import connect
+from iplos.delivery._write import Delivered, case_lock, verify_manifest, write_delivery
+from iplos.engine import Engine, connect
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
 from iplos.linkage import LinkedExtract, link
@@ -105,6 +107,8 @@ class Processor:
         spark_session: Any | None = None,
         criteria: Criteria | None = None,
         progress: Callable[[str], None] | None = None,
+        min_levels: Mapping[str, str] | None = None,
+        max_levels: Mapping[str, str] | None = None,
     ) -> None:
         if actor.role != "processor":
             raise IplosError(f"{actor.username} acts as {actor.role}; only a processor links and delivers")
@@ -114,6 +118,9 @@ class Processor:
         self.backend = backend
         self.spark_session = spark_session
         self.criteria = criteria or Criteria()
+        # The processor's steering of new proposals (level names per column, e.g. kommune at most fylke).
+        self.min_levels = dict(min_levels or {})
+        self.max_levels = dict(max_levels or {})
         self.progress = progress or (lambda _msg: None)
 
     # data ------------------------------------------------------------------------------------------
@@ -146,6 +153,18 @@ class Processor:
         frame: pd.DataFrame = extract.table.to_pandas()
         return frame
 
+    def _engine(self) -> Engine:
+        """The engine the release path groups person signatures in (the configured backend)."""
+        return connect(self.settings, self.backend, self.spark_session)
+
+    def _evaluate(self, extract: LinkedExtract, plan: Plan, setup: Anonymisation) -> Evaluation:
+        engine = self._engine()
+        try:
+            return evaluate(engine, extract.table, plan, setup.hierarchies)
+        finally:
+            if self.spark_session is None:
+                engine.close()
+
     # steps -----------------------------------------------------------------------------------------
     def propose(self, case_id: str, comment: str = "") -> StepResult:
         """Link (recording it when not done yet), search the optimal plan and propose it."""
@@ -159,18 +178,27 @@ class Processor:
         self, case_id: str, extract: LinkedExtract, setup: Anonymisation, comment: str
     ) -> StepResult:
         self.progress("searching the least-generalised plan that meets the criteria")
-        frame = self._frame(extract)
-        plan, result = propose(frame, setup, self.criteria)
-        evaluation = evaluate(frame, plan, setup.hierarchies)
+        engine = self._engine()
+        try:
+            steered = steer(setup, self.min_levels, self.max_levels)
+            plan, outcome = propose(engine, extract.table, steered, self.criteria)
+            evaluation = evaluate(engine, extract.table, plan, setup.hierarchies, outcome.table)
+        finally:
+            if self.spark_session is None:
+                engine.close()
+        result = outcome.search
+        assert result is not None
         data = to_case_plan(plan, setup.hierarchies, evaluation)
         data["results"]["search"] = {
             "utility": result.utility,
+            "unit": plan.criteria.unit,
             "lattice_size": result.lattice_size,
             "evaluated": result.evaluated,
             "satisfying_seen": len(result.satisfying),
             "seconds": round(result.seconds, 3),
-            "search_suppressed": result.suppressed,
-            "alternatives": alternatives(result, setup.hierarchies),
+            "search_suppressed": result.suppressed_records,
+            "search_suppressed_persons": result.suppressed_persons,
+            "alternatives": alternatives(outcome, setup.hierarchies),
         }
         self.service.propose_anonymisation(case_id, self.actor, data, comment)
         return StepResult(
@@ -193,12 +221,12 @@ class Processor:
             return self._propose(
                 case_id, extract, setup, f"the counter-proposal does not fit the extract: {exc}"
             )
-        if not self._at_least_as_strict(plan.criteria):
-            reason = f"its criteria {plan.criteria.to_dict()} are looser than {self.criteria.to_dict()}"
+        if not plan.criteria.at_least_as_strict_as(self.criteria):
+            reason = f"its criteria ({plan.criteria.describe()}) are looser than {self.criteria.describe()}"
             return self._propose(case_id, extract, setup, f"the counter-proposal is refused: {reason}")
-        evaluation = evaluate(self._frame(extract), plan, setup.hierarchies)
+        evaluation = self._evaluate(extract, plan, setup)
         if not evaluation.acceptable:
-            reason = f"it would suppress {evaluation.suppressed_share:.1%} of the records"
+            reason = f"it would suppress {evaluation.suppressed_share:.1%} of the {plan.criteria.unit}s"
             return self._propose(
                 case_id, extract, setup, f"the counter-proposal does not meet the criteria: {reason}"
             )
@@ -211,31 +239,25 @@ class Processor:
             evaluation=evaluation,
         )
 
-    def _at_least_as_strict(self, criteria: Criteria) -> bool:
-        """A counter-proposal may ask for stronger protection, never weaker."""
-        mine = self.criteria
-        return (
-            criteria.k >= mine.k
-            and criteria.max_suppressed <= mine.max_suppressed
-            and (mine.l is None or (criteria.l is not None and criteria.l >= mine.l))
-        )
-
     def deliver(self, case_id: str, on_file: Callable[[str], None] | None = None) -> StepResult:
         """Link anew, apply the agreed plan, pass the release gate, write the files, record the delivery."""
         case = self.service.get(case_id)
         agreed = case.agreed_plan
         if case.status != "anonymisation_agreed" or agreed is None:
             raise IplosError(f"case {case_id} has no agreed anonymisation plan (status {case.status})")
+        finished = self._finish_started(case)
+        if finished is not None:
+            return finished
         extract, setup = self.link(case)
         plan = from_case_plan(agreed, setup)
+        evaluation = self._evaluate(extract, plan, setup)
         frame = self._frame(extract)
-        evaluation = evaluate(frame, plan, setup.hierarchies)
         if not evaluation.acceptable:
             raise IplosError(
-                f"case {case_id}: the agreed plan suppresses {evaluation.suppressed_share:.1%} of the records "
+                f"case {case_id}: the agreed plan suppresses {evaluation.suppressed_share:.1%} of the {plan.criteria.unit}s "
                 f"today, more than the agreed {plan.criteria.max_suppressed:.1%}; propose a new plan"
             )
-        delivery_id = self._next_delivery_id(case)
+        delivery_id = self._start(case)
         if case.content.output == "tables":
             return self._deliver_tables(case, extract, plan, setup, delivery_id)
         release = build_release(extract, evaluation, setup.hierarchies, delivery_id, extract_years(case))
@@ -245,8 +267,21 @@ class Processor:
         ]
         qis = [q.column for q in plan.quasi_identifiers]
         report = disclosure_report(release, evaluation, setup.hierarchies, rounds)
+        proposals = [r for r in case.anonymisation_rounds if r.party == "processor"]
+        if proposals:
+            search = proposals[-1].plan.get("results", {}).get("search", {})
+            report["alternatives"] = list(search.get("alternatives", []))
+            report["alternatives_metric"] = search.get("utility", "loss")
         report["assessment_before"] = assessment(frame, qis)
         report["assessment_after"] = assessment(release.data, qis)
+        engine = self._engine()
+        try:
+            report["risk_views"] = risk_views(
+                engine, extract.table, evaluation.applied.data, plan, list(extract.table.column_names)
+            )
+        finally:
+            if self.spark_session is None:
+                engine.close()
         keys = KeyStore.open(self.settings)
         self.progress(f"writing delivery {delivery_id} and running the release gate")
         delivered = write_delivery(
@@ -321,6 +356,42 @@ class Processor:
         raise IplosError(
             f"case {case_id} is {case.status}: the processor links and delivers only after the offer is "
             "accepted (accepted, linked, anonymisation, anonymisation_agreed)"
+        )
+
+    # the two-phase commit of a delivery: intent, folder, completion --------------------------------
+    def _start(self, case: Case) -> str:
+        """Record the intent (`DeliveryStarted`) and return the id of the folder to write."""
+        if case.pending_delivery is not None:
+            return case.pending_delivery  # a crashed run's delivery, written again under its id
+        delivery_id = self._next_delivery_id(case)
+        self.service.start_delivery(case.case_id, self.actor, delivery_id, expected_version=case.version)
+        return delivery_id
+
+    def _finish_started(self, case: Case) -> StepResult | None:
+        """Finish what a crashed delivery left: record a complete folder, or clear a partial one."""
+        delivery_id = case.pending_delivery
+        if delivery_id is None:
+            return None
+        folder = self.case_folder(case.case_id)
+        with case_lock(folder):  # also removes the staging folders a killed writer left
+            target = folder / delivery_id
+            if not target.exists():
+                return None
+            problem = verify_manifest(target)
+            if problem is not None:
+                raise IplosError(
+                    f"case {case.case_id}: delivery {delivery_id} was started and its folder exists but is "
+                    f"not complete ({problem}); it was not written by iplos, inspect it before delivering"
+                )
+            digest = sha256_of(target / MANIFEST)
+            self.service.record_delivery(case.case_id, self.actor, delivery_id, digest)
+        self.progress(f"recorded delivery {delivery_id}, which an interrupted run had written")
+        return StepResult(
+            case.case_id,
+            "delivered",
+            f"recorded delivery {delivery_id} in {target}, written and gate-passed by an interrupted run "
+            "(its manifest verified)",
+            plan=dict(case.agreed_plan or {}),
         )
 
     def _next_delivery_id(self, case: Case) -> str:

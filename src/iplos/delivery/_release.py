@@ -8,31 +8,12 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from iplos.release import Criteria
+
+__all__ = ["SERIAL", "ColumnInfo", "Criteria", "Kind", "Release"]
+
 Kind = Literal["integer", "float", "string", "date"]
 SERIAL = "lopenr"
-
-
-@dataclass(frozen=True)
-class Criteria:
-    """The agreed privacy criteria: k-anonymity (Sweeney 2002) counted in persons, optionally distinct
-    l-diversity on the sensitive columns (Machanavajjhala et al. 2007), and the largest share of
-    records that may be suppressed."""
-
-    k: int = 5
-    max_suppressed: float = 0.05
-    l: int | None = None  # noqa: E741  (the letter of the literature)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"k": self.k, "l": self.l, "max_suppressed": self.max_suppressed}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Criteria:
-        l_value = data.get("l")
-        return cls(
-            k=int(data.get("k", 5)),
-            max_suppressed=float(data.get("max_suppressed", 0.05)),
-            l=None if l_value is None else int(l_value),
-        )
 
 
 @dataclass(frozen=True)
@@ -83,6 +64,7 @@ class Release:
     sensitive: tuple[str, ...]
     criteria: Criteria
     records_before: int
+    persons_before: int | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)
 
     def column(self, name: str) -> ColumnInfo:

@@ -5,6 +5,11 @@ on the staged files, twice: on the data files before any document describes them
 once the documents and the log are written; then the manifest is written and scanned. Only when all
 pass is the folder renamed into place. A failure, an exception or a kill leaves no delivery behind
 (a killed process leaves a hidden staging folder, which the next delivery removes first).
+
+The case records a delivery in two phases (`Processor.deliver`): `DeliveryStarted` before the folder
+is written, `Delivered` with the manifest's SHA-256 after it is in place. A run that finds a started
+delivery finishes it: a complete folder (`verify_manifest`) is recorded as it is; without one, what
+the crash left is removed and the delivery is written again under the same id.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from iplos.delivery._documents import (
     codebook,
     codebook_html,
     disclosure_html,
+    sha256_of,
     write_json,
     write_manifest,
 )
@@ -73,6 +79,32 @@ def case_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+def verify_manifest(folder: Path) -> str | None:
+    """Why `folder` is not a complete delivery (None when every file matches its manifest line).
+
+    A delivery folder only ever appears by the rename of a staging folder whose gate passed, so a
+    complete manifest here means an interrupted run wrote it and only its completion event is missing.
+    """
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return f"{folder.name} has no {MANIFEST}"
+    listed: dict[str, str] = {}
+    for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64:
+            return f"{MANIFEST}, line {number}: not '<sha256>  <file>'"
+        listed[name] = digest
+    present = {
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST
+    }
+    if present != set(listed):
+        return f"{folder.name}: the files differ from {MANIFEST}"
+    for name, digest in listed.items():
+        if sha256_of(folder / name) != digest:
+            return f"{folder.name}/{name} does not match its checksum in {MANIFEST}"
+    return None
+
+
 class _Log:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -104,7 +136,8 @@ def write_delivery(
         log(line)
     notify = on_file or (lambda _name: None)
     columns = [c.name for c in release.columns]
-    sensitive = release.sensitive if release.criteria.l is not None else ()
+    judged = release.criteria.l is not None or release.criteria.t is not None
+    sensitive = release.sensitive if judged else ()
 
     def gate(folder: Path) -> GateResult:
         return release_gate(
@@ -114,6 +147,7 @@ def write_delivery(
             sensitive=sensitive,
             criteria=release.criteria,
             records_before=release.records_before,
+            persons_before=release.persons_before,
             keys_hex=keys,
             forbidden_columns=forbidden,
         )
@@ -129,6 +163,7 @@ def write_delivery(
             sensitive=sensitive,
             criteria=release.criteria,
             records_before=release.records_before,
+            persons_before=release.persons_before,
         )
         first = GateResult(measures=tuple(measures), failures=tuple(failures))
         refuse_unless_passed(first, release.case_id)

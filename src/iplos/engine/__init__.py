@@ -1,7 +1,9 @@
 """The data plane: register tables in Parquet, queried through one portable expression API.
 
 - `connect(settings, backend, spark_session)` opens an `Engine` on DuckDB (embedded default) or Spark,
-  as the configuration says (`IPLOS_ENGINE`).
+  as the configuration says (`IPLOS_ENGINE`). DuckDB runs within its slot of the process's memory
+  budget (`IPLOS_MEMORY_LIMIT` / `IPLOS_ENGINE_SLOTS`) and spills beyond it; Spark runs locally or on
+  the cluster `IPLOS_SPARK_MASTER` names (docs/scale.md).
 - `Engine` reads register tables (`table`) and files (`read_file`) as Ibis tables, and returns results
   as Arrow, pandas or Parquet; `frequencies` is the one GROUP BY that disclosure control starts from.
 - `RegisterStore` is the layout on disk and its all-or-nothing writes (`write_aargang`,

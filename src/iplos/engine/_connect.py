@@ -1,28 +1,61 @@
 """Open the data plane on the backend the configuration names: DuckDB embedded, or PySpark.
 
 `pyspark` is imported only inside `_spark_backend`, so `import iplos.engine` works without it.
+
+DuckDB runs within a memory limit and spills beyond it: each connection takes a slot of the
+process's budget (`_budget`, IPLOS_MEMORY_LIMIT split into IPLOS_ENGINE_SLOTS) and spills to its own
+folder under `$IPLOS_HOME/spill/`, removed when the engine closes. Spark runs in local mode, or on
+the cluster IPLOS_SPARK_MASTER names (`tools/spark_cluster.sh start` runs one on 127.0.0.1).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ibis
 from ibis.backends import BaseBackend
 
 from iplos.config import Settings
+from iplos.engine._budget import budget
 from iplos.engine._dialect import Backend
 from iplos.engine._engine import Engine
 from iplos.errors import IplosError
 
 
-def _duckdb_backend(settings: Settings) -> BaseBackend:
-    # An in-memory database: register tables are read from Parquet on each query, never copied.
-    con = ibis.duckdb.connect(":memory:")
-    return con
+def _duckdb_backend(settings: Settings) -> tuple[BaseBackend, Callable[[], None]]:
+    """An in-memory DuckDB within its slot of the memory budget, and what closing must undo."""
+    slot = budget(settings.memory_limit, settings.engine_slots).acquire()
+    spill: Path = settings.spill_dir / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    try:
+        spill.mkdir(parents=True, exist_ok=False)
+        config: dict[str, Any] = {
+            # DuckDB reads "...B" as decimal bytes; whole KiB keep the number exact when read back.
+            "memory_limit": f"{slot.memory_limit // 1024}KiB",
+            "temp_directory": str(spill),
+        }
+        if settings.threads:
+            config["threads"] = settings.threads
+        # An in-memory database: register tables are read from Parquet on each query, never copied.
+        con = ibis.duckdb.connect(":memory:", **config)
+    except BaseException:
+        shutil.rmtree(spill, ignore_errors=True)
+        slot.release()
+        raise
+
+    def release() -> None:
+        shutil.rmtree(spill, ignore_errors=True)
+        slot.release()
+
+    return con, release
 
 
-def _spark_backend(spark_session: Any | None) -> BaseBackend:
+def _spark_backend(settings: Settings, spark_session: Any | None) -> tuple[BaseBackend, Any]:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -37,16 +70,40 @@ def _spark_backend(spark_session: Any | None) -> BaseBackend:
         ) from exc
     session = spark_session
     if session is None:
-        # Local mode unless the environment (spark-submit, SPARK_MASTER) says otherwise. The time zone
-        # is fixed to UTC so that dates and timestamps read the same as on DuckDB.
-        session = (
-            SparkSession.builder.appName("iplos")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .getOrCreate()
+        session = spark_builder(settings, SparkSession.builder).getOrCreate()
+    return ibis.pyspark.connect(session), session
+
+
+def spark_builder(settings: Settings, builder: Any, app_name: str = "iplos") -> Any:
+    """Configure a `SparkSession.builder` for iplos: the configured master, UTC, no UI.
+
+    Local mode unless IPLOS_SPARK_MASTER names a master (or spark-submit set one). The time zone is
+    fixed to UTC so that dates and timestamps read the same as on DuckDB; joins and GROUP BYs use
+    IPLOS_SPARK_SHUFFLE_PARTITIONS partitions. On a cluster the executors
+    get IPLOS_SPARK_EXECUTOR_MEMORY and the driver binds to the loopback address the workers reach.
+    """
+    builder = (
+        builder.appName(app_name)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        # Spark's 200 shuffle partitions cost a task each per join and GROUP BY: on a few cores
+        # that overhead, not the data, set the time of a delivery (measured in bench/bench_scale.py).
+        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+    )
+    if settings.spark_master:
+        builder = builder.master(settings.spark_master).config(
+            "spark.executor.memory", settings.spark_executor_memory
         )
-    return ibis.pyspark.connect(session)
+        if settings.spark_master.startswith(("spark://127.0.0.1", "spark://localhost")):
+            # A cluster on this machine: the executors reach the driver on the loopback address and
+            # run Python workers with this interpreter (the one that has iplos and its packages).
+            builder = (
+                builder.config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.pyspark.python", sys.executable)
+            )
+    return builder
 
 
 def connect(
@@ -56,13 +113,17 @@ def connect(
 ) -> Engine:
     """Open the data plane on `backend`, by default the one configured (`IPLOS_ENGINE`).
 
-    With the Spark backend, `spark_session` reuses a running session (a cluster's, or the tests'
-    shared one); without it a local session is started.
+    With DuckDB, the engine holds a slot of the process's memory budget until it closes (opening
+    one waits while every slot is taken). With the Spark backend, `spark_session` reuses a running
+    session (a cluster's, or the tests' shared one); without it a session is started on
+    IPLOS_SPARK_MASTER, or in local mode.
     """
     settings = settings or Settings.from_env()
     chosen: Backend = backend or settings.engine
     if chosen == "duckdb":
-        return Engine(settings, "duckdb", _duckdb_backend(settings))
+        con, release = _duckdb_backend(settings)
+        return Engine(settings, "duckdb", con, on_close=release)
     if chosen == "spark":
-        return Engine(settings, "spark", _spark_backend(spark_session), owns_session=spark_session is None)
+        con, session = _spark_backend(settings, spark_session)
+        return Engine(settings, "spark", con, owns_session=spark_session is None, spark_session=session)
     raise IplosError(f"unknown data-plane backend {chosen!r}: choose 'duckdb' or 'spark'")

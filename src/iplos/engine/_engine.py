@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,14 +59,26 @@ class Engine:
     """
 
     def __init__(
-        self, settings: Settings, backend: Backend, con: BaseBackend, *, owns_session: bool = False
+        self,
+        settings: Settings,
+        backend: Backend,
+        con: BaseBackend,
+        *,
+        owns_session: bool = False,
+        on_close: Callable[[], None] | None = None,
+        spark_session: Any | None = None,
     ) -> None:
         self.settings = settings
         self.backend: Backend = backend
         self.con = con
+        self.spark_session = spark_session
+        """The SparkSession behind `con` (kept here: Ibis exposes it only as a private attribute)."""
         self.store = RegisterStore(settings, recover=False)
         self._owns_session = owns_session
         self._views: list[str] = []
+        # Release the memory slot and the spill folder on close, or when a forgotten engine is
+        # collected (else a leaked engine would hold its slot for the rest of the process).
+        self._finalizer = weakref.finalize(self, on_close) if on_close else None
 
     def __enter__(self) -> Engine:
         return self
@@ -154,13 +167,20 @@ class Engine:
         return table
 
     def _spark_view(self, read: Any) -> ir.Table:
-        session = self.con._session
+        session = self._session()
         frame = read(session.read)
         name = f"iplos_{uuid.uuid4().hex[:12]}"
         frame.createOrReplaceTempView(name)
         self._views.append(name)
         table: ir.Table = self.con.table(name)
         return table
+
+    def _session(self) -> Any:
+        if self.spark_session is None:
+            raise IplosError(
+                "this Spark engine was built without its SparkSession (use iplos.engine.connect)"
+            )
+        return self.spark_session
 
     # ----- results ------------------------------------------------------------------------
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
@@ -179,19 +199,15 @@ class Engine:
     def to_batches(self, expr: ir.Table, chunk_size: int = 1_000_000) -> pa.RecordBatchReader:
         """Run `expr` and stream its result in record batches of at most `chunk_size` rows."""
         with translate_errors(self.backend):
-            if self.backend == "duckdb":
-                # Ibis 12 streams through DuckDB's `fetch_record_batch`, which DuckDB 2 removed: run the
-                # compiled SQL on DuckDB's own Arrow reader instead (see _dialect.WORKAROUNDS).
-                sql = self.con.compile(expr.as_table())
-                reader: pa.RecordBatchReader = self.con.con.sql(sql).to_arrow_reader(chunk_size)
-            else:
-                reader = self.con.to_pyarrow_batches(expr, chunk_size=chunk_size)
+            reader: pa.RecordBatchReader = self.con.to_pyarrow_batches(expr, chunk_size=chunk_size)
         return reader
 
     def count(self, expr: ir.Table) -> int:
         """The number of rows of `expr`."""
         with translate_errors(self.backend):
-            return int(self.con.execute(expr.count()))
+            # through Arrow, as every other result: `execute` goes through pandas and Ibis 12 reads a
+            # pandas option there that pandas 3.1 deprecates
+            return int(self.con.to_pyarrow(expr.count()).as_py())
 
     def write_parquet(self, expr: ir.Table, path: Path | str) -> Path:
         """Write the result of `expr` to one Parquet file, atomically (the old file or the new, never a part)."""
@@ -257,7 +273,7 @@ class Engine:
     def close(self) -> None:
         """Release the backend (stops the Spark session only when this engine started it)."""
         if self.backend == "spark":
-            session = self.con._session
+            session = self._session()
             for name in self._views:
                 session.catalog.dropTempView(name)
             self._views.clear()
@@ -265,3 +281,5 @@ class Engine:
                 session.stop()
         else:
             self.con.disconnect()
+        if self._finalizer is not None:
+            self._finalizer()  # runs connect's callback once: slot released, spill folder removed

@@ -32,7 +32,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
@@ -201,6 +201,15 @@ class RegisterStore:
         return sorted(self.aargang_dir(register, table, aargang).glob("*.parquet"))
 
     # ----- writing ------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, registers: Iterable[str]) -> Iterator[None]:
+        """Hold the locks of these registers while writing to them outside this class (`synth`),
+        so that a recovery in another process never removes a staging folder still being written."""
+        with ExitStack() as stack:
+            for name in sorted(set(registers)):
+                stack.enter_context(self._lock(name))
+            yield
+
     @contextmanager
     def _lock(self, register: str, blocking: bool = True) -> Iterator[bool]:
         folder = self.register_dir(register)

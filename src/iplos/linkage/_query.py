@@ -176,9 +176,14 @@ def population(
 
 
 def last_assessment(funksjon: ir.Table, columns: Sequence[str]) -> ir.Table:
-    """Per pseudonym and årgang, the columns of the last functional assessment of the årgang."""
+    """Per pseudonym and årgang, the columns of the last functional assessment of the årgang.
+
+    Assessments on the same date are ordered by their scores, so that re-linking a case gives the
+    same extract (without the tie-break, which one is "last" is up to the backend).
+    """
     order = ibis.row_number().over(
-        group_by=[funksjon.pseudonym, funksjon.aargang], order_by=[ibis.desc(funksjon.vurderingsdato)]
+        group_by=[funksjon.pseudonym, funksjon.aargang],
+        order_by=[ibis.desc(funksjon.vurderingsdato), *(funksjon[c] for c in columns)],
     )
     ranked = funksjon.mutate(_rank=order)
     return ranked.filter(ranked._rank == 0).select("pseudonym", "aargang", *columns)

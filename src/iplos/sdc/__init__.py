@@ -15,6 +15,8 @@ the chosen transformation. Vocabulary after ARX (Prasser & Kohlmayer 2015):
 - `generalize`, `local_suppression`: transformations; `check_release`: the independent re-check.
 - `local_recoding(freq, hierarchies, SearchConfig(...)) -> LocalRecoding`: classes generalised to
   levels of their own (Mondrian-style partitioning), for less loss than the global optimum.
+- `NodeMeasure`: the metrics of a node when the suppressed records are chosen outside the search
+  (person-level release); `encode_hierarchy` / `EncodedHierarchy`: hierarchies as integer codes.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from iplos.sdc._criteria import (
     OrderedTCloseness,
     RecursiveCLDiversity,
 )
+from iplos.sdc._encoding import EncodedHierarchy, encode_hierarchy
 from iplos.sdc._evaluate import NodeResult
 from iplos.sdc._frequency import FrequencyTable
 from iplos.sdc._local import LocalSuppression, local_suppression
+from iplos.sdc._measure import NodeMeasure
 from iplos.sdc._metrics import AECS, Discernibility, Loss, Metric, NonUniformEntropy, Precision, metric_named
 from iplos.sdc._population import PopulationUniqueness, population_uniqueness
 from iplos.sdc._recoding import LocalRecoding, local_recoding
@@ -48,6 +52,7 @@ __all__ = [
     "Criterion",
     "Discernibility",
     "DistinctLDiversity",
+    "EncodedHierarchy",
     "EntropyLDiversity",
     "EqualTCloseness",
     "FrequencyTable",
@@ -58,6 +63,7 @@ __all__ = [
     "LocalSuppression",
     "Loss",
     "Metric",
+    "NodeMeasure",
     "NodeResult",
     "NonUniformEntropy",
     "OrderedTCloseness",
@@ -72,6 +78,7 @@ __all__ = [
     "SudaReport",
     "assess_risk",
     "check_release",
+    "encode_hierarchy",
     "generalize",
     "local_recoding",
     "local_suppression",

@@ -25,9 +25,11 @@ import pyarrow.parquet as pq
 
 from iplos.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
 from iplos.config import Settings
+from iplos.engine import RegisterStore
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
 from iplos.synth._cohort import Cohort
+from iplos.synth._contacts import CONTACT_SCHEMA, ContactPopulation, year_contacts
 from iplos.synth._identity import FnrIssuer
 from iplos.synth._tables import SCHEMAS, care_tables, linked_tables
 from iplos.synth._targets import persons_target
@@ -113,9 +115,13 @@ def generate(
         for y in ys:
             for t in CARE_TABLES:
                 targets[(register, t, y)] = settings.registers_dir / register / t / f"aargang={y}"
+    for y in kpr:
+        targets[("kpr", "kontakt", y)] = settings.registers_dir / "kpr" / "kontakt" / f"aargang={y}"
     for register, t in LINKED:
         for y in written:
             targets[(register, t, y)] = settings.registers_dir / register / t / f"aargang={y}"
+    # recovery on open: what a killed writer left (staging folders, unfinished commits) goes first
+    registers_store = RegisterStore(settings)
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not replace:
         raise IplosError(
@@ -135,10 +141,16 @@ def generate(
     total = n_chunks * (len(sim_years) + 1)
     done = 0
     with ExitStack() as stack:
+        stack.enter_context(registers_store.writing(register for register, _, _ in targets))
         staging = {k: stack.enter_context(atomic_directory(p, replace=replace)) for k, p in targets.items()}
         for c in range(n_chunks):
             rng = np.random.default_rng(seeds[c])
-            cohort = Cohort(ChunkSpec(c, n_chunks, scale, sim_years), rng, issuer, keys)
+            spec = ChunkSpec(c, n_chunks, scale, sim_years)
+            cohort = Cohort(spec, rng, issuer, keys)
+            # KPR's contacts draw from a stream of their own, so that the care tables stay the same
+            # with or without KPR years.
+            contact_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(c, 1_000_003)))
+            contacts: ContactPopulation | None = None
             for yi, y in enumerate(sim_years):
                 ctx = cohort.step(yi)
                 registers = [r for r, ys in (("iplos", iplos_years), ("kpr", kpr)) if y in ys]
@@ -146,6 +158,20 @@ def generate(
                     for (register, table), data in care_tables(cohort, ctx, registers, rng).items():
                         _write_part(staging[(register, table, y)], c, data)
                         rows[f"{register}.{table}"] = rows.get(f"{register}.{table}", 0) + data.num_rows
+                if y in kpr:
+                    if contacts is None:
+                        contacts = ContactPopulation(spec, y, contact_rng, issuer, keys["kpr"])
+                    who = np.flatnonzero(ctx.pool)
+                    table = year_contacts(
+                        contacts,
+                        cohort.ids.pseudonyms("kpr", who),
+                        ctx,
+                        who,
+                        cohort.people.kommune[who],
+                        contact_rng,
+                    )
+                    _write_part(staging[("kpr", "kontakt", y)], c, table)
+                    rows["kpr.kontakt"] = rows.get("kpr.kontakt", 0) + table.num_rows
                 done += 1
                 if progress:
                     progress(done, total, f"chunk {c + 1}/{n_chunks}, year {y}")
@@ -160,13 +186,18 @@ def generate(
                 jan1, dec31 = np.datetime64(f"{y}-01-01", "D"), np.datetime64(f"{y}-12-31", "D")
                 alive_written |= (p.birth <= dec31) & (np.isnat(p.death) | (p.death >= jan1))
             identities.append(cohort.ids.fnr()[alive_written])
+            if contacts is not None:
+                identities.append(contacts.fnr)
             done += 1
             if progress:
                 progress(done, total, f"chunk {c + 1}/{n_chunks}, linked registers")
         for (register, table, _), folder in staging.items():
             if not any(folder.iterdir()):
-                kind = ("care", table) if register in ("iplos", "kpr") else (register, table)
-                pq.write_table(SCHEMAS[kind].empty_table(), folder / "part-00000.parquet", compression="zstd")
+                if (register, table) == ("kpr", "kontakt"):
+                    schema = CONTACT_SCHEMA
+                else:
+                    schema = SCHEMAS[("care", table) if register in ("iplos", "kpr") else (register, table)]
+                pq.write_table(schema.empty_table(), folder / "part-00000.parquet", compression="zstd")
         fnr = np.sort(np.concatenate(identities)) if identities else np.empty(0, "U11")
         buffer = io.BytesIO()
         pq.write_table(

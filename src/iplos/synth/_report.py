@@ -55,7 +55,8 @@ class CalibrationRow:
 
 
 def _glob(settings: Settings, register: str, table: str) -> str:
-    return str(settings.registers_dir / register / table / "*" / "*.parquet")
+    # only årgang folders: a hidden `.aargang=YYYY.staging-*` folder left by a kill is not data
+    return str(settings.registers_dir / register / table / "aargang=*" / "*.parquet")
 
 
 def _metadata(settings: Settings) -> dict[str, object]:

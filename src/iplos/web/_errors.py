@@ -8,6 +8,11 @@
 | CommandRefused, invalid input (problems listed) | 422 |
 | ConcurrencyError (the case changed; reload and retry) | 409 |
 | other IplosError | 400 |
+| a body too large (`security.SecurityMiddleware`) | 413 |
+| a body or URL with text no store can keep | 400 |
+| too many failed logins (`security.LoginThrottle`) | 429 |
+
+Every API operation declares these answers in the OpenAPI document (`app._declare_errors`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,30 @@ from fastapi.responses import JSONResponse
 
 from iplos.cases import CaseNotFound, CommandRefused, ConcurrencyError, PermissionDenied
 from iplos.errors import IplosError
+
+ERROR_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "properties": {
+        "detail": {},
+        "error": {"type": "string"},
+        "problems": {"type": "array", "items": {"type": "object"}},
+    },
+}
+COMMON_ERRORS = {
+    400: "Bad request: unreadable input, or text no store can keep",
+    413: "The request body is too large",
+    422: "Invalid input; the problems name each field",
+}
+AUTH_ERRORS = {
+    401: "Not authenticated",
+    403: "Your role may not do this",
+    404: "No such case (or not yours)",
+    409: "Not allowed in the case's status, or the case changed meanwhile",
+}
+LOGIN_ERRORS = {
+    401: "Wrong username or password",
+    429: "Too many failed logins; wait for Retry-After seconds",
+}
 
 
 def _status(exc: IplosError) -> int:

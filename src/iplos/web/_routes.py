@@ -30,6 +30,7 @@ from iplos.cases import (
 )
 from iplos.cases.commands import CreateDraft
 from iplos.web.auth import Authenticator
+from iplos.web.security import LoginThrottle
 
 JSONDict = dict[str, Any]
 STAFF: frozenset[str] = frozenset({"reviewer", "processor", "administrator"})
@@ -50,7 +51,9 @@ def _version(if_match: str | None) -> int | None:
     return int(text)
 
 
-def build_router(service: CaseService, authenticators: list[Authenticator]) -> APIRouter:
+def build_router(
+    service: CaseService, authenticators: list[Authenticator], throttle: LoginThrottle | None = None
+) -> APIRouter:
     """All API routes bound to one service."""
     router = APIRouter(prefix="/api")
 
@@ -75,11 +78,23 @@ def build_router(service: CaseService, authenticators: list[Authenticator]) -> A
 
     # authentication ---------------------------------------------------------------------------------
     @router.post("/auth/token", tags=["auth"])
-    def login(username: Annotated[str, Form()], password: Annotated[str, Form()]) -> JSONDict:
+    def login(
+        request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]
+    ) -> JSONDict:
         """Exchange a username and password (OAuth2 password form) for a bearer token."""
+        client = request.client.host if request.client else "unknown"
+        wait = throttle.retry_after(username, client) if throttle else 0
+        if wait:
+            raise HTTPException(
+                429, f"too many failed logins; try again in {wait} s", headers={"Retry-After": str(wait)}
+            )
         user = service.users.check_password(username, password)
         if user is None:
+            if throttle:
+                throttle.failed(username, client)
             raise HTTPException(401, "wrong username or password", headers={"WWW-Authenticate": "Bearer"})
+        if throttle:
+            throttle.succeeded(user.username)
         token = service.users.issue_token(user.username)
         return {"access_token": token, "token_type": "bearer", "role": user.role}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -11,6 +12,7 @@ from iplos.cases import CaseService
 from iplos.web import _errors, _pages
 from iplos.web._routes import build_router
 from iplos.web.auth import Authenticator, BearerTokens
+from iplos.web.security import MAX_BODY, LoginThrottle, SecurityMiddleware
 
 
 def create_app(
@@ -18,10 +20,16 @@ def create_app(
     authenticators: list[Authenticator] | None = None,
     secret: bytes | None = None,
     deliveries: Path | None = None,
+    *,
+    throttle: LoginThrottle | None = None,
+    max_body: int = MAX_BODY,
 ) -> FastAPI:
     """The web application over one case service: the JSON API (authenticators default to local
     bearer tokens) and the pages (cookie sessions; `secret` keys the CSRF tokens, random if None;
-    `deliveries` is the folder delivered files are downloaded from, None for no downloads)."""
+    `deliveries` is the folder delivered files are downloaded from, None for no downloads).
+
+    `throttle` limits failed logins (default: `LoginThrottle()`); `max_body` bounds request bodies.
+    """
     app = FastAPI(
         title="iplos",
         version=__version__,
@@ -29,7 +37,35 @@ def create_app(
         "Log in at POST /api/auth/token, then send `Authorization: Bearer <token>`.",
     )
     app.state.service = service
+    app.state.throttle = throttle or LoginThrottle()
     _errors.install(app)
-    app.include_router(build_router(service, authenticators or [BearerTokens(service.users)]))
+    app.include_router(
+        build_router(service, authenticators or [BearerTokens(service.users)], app.state.throttle)
+    )
     _pages.install(app, service, secret, deliveries)
+    app.add_middleware(SecurityMiddleware, max_body=max_body)
+    _declare_errors(app)
     return app
+
+
+def _declare_errors(app: FastAPI) -> None:
+    """Every API operation's OpenAPI entry lists the error answers it can give (see `_errors`)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = _errors.ERROR_SCHEMA
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                codes = dict(_errors.COMMON_ERRORS)
+                codes.update(_errors.LOGIN_ERRORS if path == "/api/auth/token" else _errors.AUTH_ERRORS)
+                for code, text in codes.items():
+                    responses.setdefault(str(code), {"description": text, **ref})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from iplos.errors import IplosError
+from iplos.ident import PseudonymKey, RecordKeys
 from iplos.sdc.tables import (
     Dimension,
     Dominance,
@@ -64,19 +67,22 @@ def test_mean_table_publishes_means_and_protects_sums() -> None:
     assert t.values[t.cell_at(c="y")] == pytest.approx(50.0)
 
 
+KEYS = RecordKeys(PseudonymKey("test", b"k" * 32))
+
+
 def test_cell_key_noise_is_consistent() -> None:
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"pseudonym": [f"p{i}" for i in range(400)], "k": rng.choice(list("abcd"), 400)})
     dim = Dimension.flat("k", "abcd")
-    one = perturb_table(build_table(df, [dim], cell_key_seed=11))
+    one = perturb_table(build_table(df, [dim], record_keys=KEYS.keys))
     # the same records in another order, and the same cell in another table: the same noise
     shuffled = df.sample(frac=1.0, random_state=3)
-    two = perturb_table(build_table(shuffled, [dim], cell_key_seed=11))
+    two = perturb_table(build_table(shuffled, [dim], record_keys=KEYS.keys))
     assert one.published.tolist() == two.published.tolist()
     other = pd.DataFrame({"pseudonym": df["pseudonym"], "k": df["k"], "s": "1"})
-    three = perturb_table(build_table(other, [dim, Dimension.flat("s", "1")], cell_key_seed=11))
+    three = perturb_table(build_table(other, [dim, Dimension.flat("s", "1")], record_keys=KEYS.keys))
     assert three.published.reshape(5, 2)[:, 1].tolist() == one.published.tolist()
-    t = build_table(df, [dim], cell_key_seed=11)
+    t = build_table(df, [dim], record_keys=KEYS.keys)
     assert (np.abs(one.published - t.values) <= 2).all()
     assert one.report()["perturbation"]["D"] == 2
 
@@ -92,3 +98,23 @@ def test_perturbation_table_rows_have_mean_zero_and_variance_v() -> None:
     assert pt.rows[0][0].tolist() == [0]
     with pytest.raises(IplosError):
         PerturbationTable(max_noise=2, variance=5)
+
+
+def test_small_counts_are_never_published_below_js_and_the_ptable_round_trips(tmp_path: Path) -> None:
+    pt = PerturbationTable(max_noise=3, variance=2.0, small=2)
+    for i, (support, probs, _) in enumerate(pt.rows):
+        assert (probs * support).sum() == pytest.approx(0.0, abs=1e-6)
+        targets = i + support[probs > 0]
+        assert not ((targets >= 1) & (targets <= 2)).any()
+    assert len(pt.rows) == 6 and pt.rows[-1][2] == pytest.approx(2.0, rel=1e-6)
+    path = tmp_path / "ptable.csv"
+    path.write_text(pt.to_csv())
+    back = PerturbationTable.from_csv(path)
+    assert (back.max_noise, back.small) == (3, 2) and back.variance == pytest.approx(2.0, rel=1e-6)
+    keys = np.linspace(0, 0.999, 50)
+    counts = np.arange(50, dtype=np.float64) % 9
+    assert back.noise(counts, keys).tolist() == pt.noise(counts, keys).tolist()
+    path.write_text("i,j,p,v\n0,0,1,0\n1,0,0.5,-1\n1,3,0.6,2\n")
+    with pytest.raises(IplosError, match="do not sum to 1") as err:
+        PerturbationTable.from_csv(path)
+    assert err.value.problems[0].row == 3

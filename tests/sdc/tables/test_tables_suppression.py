@@ -24,24 +24,35 @@ def test_public_api_is_pinned() -> None:
         "TOTAL",
         "AuditResult",
         "Dimension",
+        "DimensionRequest",
         "Dominance",
+        "LinkedResult",
         "GroupDisclosure",
         "MinCount",
         "PPercent",
         "PerturbationTable",
         "PrimaryResult",
+        "ProducedTable",
         "ProtectedTable",
         "ProtectionLevels",
+        "Release",
         "Rule",
         "Table",
         "TableFile",
+        "TableRequest",
         "audit",
         "audit_file",
+        "audit_linked",
         "build_table",
+        "data_version",
         "file_audit_report",
+        "linked_audit_report",
         "perturb_table",
+        "produce_tables",
         "protect",
+        "protect_linked",
         "read_table_csv",
+        "release_of_file",
         "table_csv",
         "write_report",
         "write_table",
@@ -165,3 +176,15 @@ def test_optimal_falls_back_to_fast_when_time_runs_out() -> None:
     assert result.method.startswith("fast")
     assert result.details["optimal"]["finished"] is False
     assert result.audit is not None and result.audit.passed
+
+
+def test_default_protection_hides_a_one_between_zero_and_four() -> None:
+    """The safe default (30 %, at least 3 persons each way): a suppressed 1 could be 0 or 4."""
+    t = two_by_three(small=1)
+    pt = protect(t, [MinCount(5)], audit_intervals="exact")
+    cell = t.cell_at(r="a", c="y")
+    assert pt.audit is not None and pt.audit.passed
+    assert pt.audit.lower[cell] <= 0 and pt.audit.upper[cell] >= 4
+    assert "max(30 % of the value, 3)" in pt.report()["protection"]["rule"]
+    weak = protect(t, [MinCount(5)], protection=ProtectionLevels(30, 30, 1, 1), audit_intervals="exact")
+    assert weak.audit is not None and weak.audit.passed

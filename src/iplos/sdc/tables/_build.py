@@ -10,9 +10,8 @@ distinct persons of the cell itself.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -34,15 +33,16 @@ def build_table(
     statistic: Statistic = "sum",
     person_column: str | None = "pseudonym",
     top_n: int = 2,
-    cell_key_seed: int | None = None,
+    record_keys: Callable[[Sequence[str]], FloatArray] | None = None,
 ) -> Table:
     """Tabulate `data` over `dimensions` (each named after its input column).
 
     Without `value` it is a frequency table of `count` units; with `value` a magnitude table of
     its `statistic` ('sum' or 'mean'; rows with no value are left out, negative values are an
     error). `top_n` largest contributions per cell are kept for the dominance rules. With
-    `cell_key_seed`, each unit gets a record key in [0, 1) (a keyed hash, so the same unit always
-    gets the same key) and each cell the sum of its units' keys, for the cell key method.
+    `record_keys` (the key holder's function from person to record key in [0, 1), such as
+    `iplos.ident.RecordKeys.keys`), each cell gets the sum of its persons' keys, for the cell key
+    method; the keys themselves are not kept.
     """
     dims = tuple(dimensions)
     if not dims:
@@ -120,15 +120,17 @@ def build_table(
     values = _roll_up(leaf_values, dims)
 
     key_sums: FloatArray | None = None
-    if cell_key_seed is not None:
-        keys = _record_keys(frame, person_column, cell_key_seed, count if weights is None else "records")
-        if weights is None and count == "persons":
-            pairs, first = np.unique(leaf_cell * n_units + units, return_index=True)
-            leaf_keys = np.bincount(pairs // n_units, weights=keys[first], minlength=n_cells).astype(
-                np.float64
-            )
-        else:
-            leaf_keys = np.bincount(leaf_cell, weights=keys, minlength=n_cells).astype(np.float64)
+    if record_keys is not None:
+        if person_column is None:
+            raise IplosError("the cell key method needs a person column (record keys are per person)")
+        ids, unit_of_row = np.unique(frame[person_column].astype(str).to_numpy(), return_inverse=True)
+        unit_keys = np.asarray(record_keys(list(ids)), dtype=np.float64)
+        if unit_keys.shape != ids.shape or not ((unit_keys >= 0) & (unit_keys < 1)).all():
+            raise IplosError("record keys must be one number in [0, 1) per person")
+        keys = unit_keys[unit_of_row]
+        # a person's key counts once per cell, however many records they have in it
+        pairs, first = np.unique(leaf_cell * n_units + units, return_index=True)
+        leaf_keys = np.bincount(pairs // n_units, weights=keys[first], minlength=n_cells).astype(np.float64)
         key_sums = _roll_up(leaf_keys, dims)
 
     contributors, top = _per_cell_units(dims, leaf_nodes, strides, units, n_units, weights, top_n, n_cells)
@@ -193,16 +195,3 @@ def _per_cell_units(
             keep = rank < top_n
             top[sorted_cell[keep], rank[keep]] = amount[order][keep]
     return contributors, top
-
-
-def _record_keys(frame: pd.DataFrame, person_column: str | None, seed: int, unit: str) -> FloatArray:
-    """A record key in [0, 1) per row: a keyed hash of the person (or of the whole record)."""
-    hash_key = hashlib.sha256(f"iplos-cell-key:{seed}".encode()).hexdigest()[:16]
-    if unit == "persons" and person_column is not None:
-        hashed = pd.util.hash_pandas_object(frame[person_column].astype(str), index=False, hash_key=hash_key)
-    else:
-        # the record's content plus its occurrence number among equal records keeps keys stable
-        text = frame.astype(str).agg("\x1f".join, axis=1)
-        occurrence = text.groupby(text).cumcount().astype(str)
-        hashed = pd.util.hash_pandas_object(text + "\x1e" + occurrence, index=False, hash_key=hash_key)
-    return (hashed.to_numpy(dtype=np.uint64) >> np.uint64(11)).astype(np.float64) / float(2**53)

@@ -9,8 +9,9 @@ and the corners that move against the sensitive cell hold at least its upper pro
 (and those that move with it at least its lower level), an attacker cannot rule out a + upper or
 a - lower: the pattern is a feasible point of the audit's linear program. So the result passes the
 audit by construction; cells are chosen greedily, the cheapest feasible hypercube per sensitive
-cell, already suppressed cells costing nothing. When no hypercube fits, a linear program over the
-whole table finds the cheapest deviation instead.
+cell, already suppressed cells costing nothing. Cells for which no hypercube fits are audited once
+the cubes are chosen; only those still unprotected get a linear program that finds the cheapest
+deviation (near the cell, else over the whole table).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from iplos.errors import IplosError
+from iplos.sdc.tables._audit import audit
 from iplos.sdc.tables._dimension import Dimension
 from iplos.sdc.tables._table import FloatArray, IntArray
 
@@ -90,7 +92,7 @@ def hypercube_suppression(
         [sum(d.depths[int(i)] for d, i in zip(dimensions, coords[c], strict=True)) for c in cells]
     )
     order = cells[np.lexsort((values[cells], -depth))] if cells.size else cells
-    fallbacks = 0
+    deferred: list[int] = []
     for p in order:
         if upper[p] <= TOL and lower[p] <= TOL:
             continue
@@ -98,20 +100,45 @@ def hypercube_suppression(
             p, coords[p], patterns, strides, values, suppressed, upper[p], lower[p], cost, per_dimension
         )
         if chosen is None:
-            fallbacks += 1
-            for direction in (1.0, -1.0):
-                level = upper[p] if direction > 0 else lower[p]
-                if level > TOL:
-                    near = _neighbourhood(dimensions, coords[p], strides)
-                    try:
-                        chosen_lp = _deviation_lp(
-                            p, direction, level, values, constraints, suppressed, cost, near
-                        )
-                    except IplosError:
-                        chosen_lp = _deviation_lp(p, direction, level, values, constraints, suppressed, cost)
-                    suppressed[chosen_lp] = True
+            deferred.append(int(p))
         else:
             suppressed[chosen] = True
+    # cells without a cube of their own are often protected by the cubes of others: only those
+    # the audit still finds unprotected get a linear program (one per direction), in rounds
+    fallbacks = 0
+    for _ in range(10):
+        if not deferred:
+            break
+        check = np.zeros(values.shape[0], dtype=bool)
+        check[deferred] = True
+        result = audit(
+            constraints,
+            values,
+            suppressed,
+            sensitive=check,
+            upper_required=upper,
+            lower_required=lower,
+            intervals="witnessed",
+        )
+        failing = [int(c) for c in result.failing]
+        if not failing:
+            break
+        for p in failing:
+            for direction in (1.0, -1.0):
+                level = upper[p] if direction > 0 else lower[p]
+                reach = result.upper[p] - values[p] if direction > 0 else values[p] - result.lower[p]
+                if level <= TOL or reach >= level - 1e-6:
+                    continue
+                fallbacks += 1
+                near = _neighbourhood(dimensions, coords[p], strides)
+                try:
+                    chosen_lp = _deviation_lp(
+                        p, direction, level, values, constraints, suppressed, cost, near
+                    )
+                except IplosError:
+                    chosen_lp = _deviation_lp(p, direction, level, values, constraints, suppressed, cost)
+                suppressed[chosen_lp] = True
+        deferred = failing
     return suppressed, fallbacks
 
 

@@ -4,7 +4,7 @@ An attacker who sees the published cells of an additive table knows, for the sup
 x_S, that A_S x_S = -A_P a_P and x_S >= 0. Only constraint rows that touch a suppressed cell say
 anything, and suppressed cells that share no such row (even through others) are independent, so
 the problem falls apart into connected components that are solved one by one (HiGHS through
-scipy.optimize.linprog).
+`highspy`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from iplos.errors import IplosError
@@ -24,19 +23,17 @@ from iplos.sdc.tables._bounds import INFEASIBLE, implied_bounds
 from iplos.sdc.tables._table import FloatArray, IntArray
 
 
-def open_highs() -> tuple[Any, Any] | None:
-    """scipy's bundled HiGHS bindings and a silent solver, or None where this scipy lacks them.
+def open_highs() -> tuple[Any, Any]:
+    """The HiGHS bindings (the public `highspy` package) and a silent solver.
 
-    The bindings are private to scipy (`scipy.optimize._highspy._core`); every user of them goes
-    through here, so a scipy that moves them needs one change and the callers fall back to linprog/milp.
+    Every user of HiGHS's own API goes through here (warm-started LPs, the suppression MILP);
+    the module is returned too, for its enums and model classes.
     """
-    try:
-        from scipy.optimize._highspy import _core
-    except ImportError:  # pragma: no cover - scipy without its HiGHS bindings
-        return None
-    solver = _core._Highs()
+    import highspy
+
+    solver = highspy.Highs()  # type: ignore[no-untyped-call]
     solver.setOptionValue("output_flag", False)
-    return _core, solver
+    return highspy, solver
 
 
 @dataclass(frozen=True)
@@ -93,17 +90,14 @@ def components(
 
 class _WarmLP:
     """One HiGHS model per component: only the objective changes between solves, so each solve
-    starts from the previous optimal basis (scipy's bundled HiGHS; linprog when unavailable)."""
+    starts from the previous optimal basis (HiGHS through `highspy`)."""
 
     def __init__(self, component: Component, lower: FloatArray, upper: FloatArray) -> None:
         self.component = component
         self.n = component.cells.size
         self.bounds = np.stack([lower, upper], axis=1)
         self.highs: object | None = None
-        opened = open_highs()
-        if opened is None:
-            return
-        _core, h = opened
+        _core, h = open_highs()
         self._core = _core
         # only the objective changes between solves: the primal simplex keeps the previous
         # optimal basis feasible and needs few iterations (the default restarts far more)
@@ -129,9 +123,7 @@ class _WarmLP:
 
     def minimise(self, costs: FloatArray) -> tuple[float, FloatArray | None]:
         """Minimise costs @ x: (optimal value, solution), or (-inf, None) when unbounded."""
-        if self.highs is None:
-            res = _solve(costs, self.component, self.bounds)
-            return (-np.inf, None) if res is None else (float(res.fun), np.asarray(res.x))
+        assert self.highs is not None
         self.highs.changeColsCost(self.n, self._all, costs.astype(np.float64))  # type: ignore[attr-defined]
         return self._run()
 
@@ -277,14 +269,3 @@ def intervals(component: Component, goal: Goal | None = None, tol: float = 1e-7)
     lower = np.where(~np.isnan(lo_x), lo_x, np.where(hit_lb, lb, seen_min))
     lower = np.maximum(lower, 0.0)
     return Intervals(lower, np.maximum(upper, lower), np.asarray(hit_ub & hit_lb, dtype=bool), solved)
-
-
-def _solve(c: FloatArray, component: Component, bounds: FloatArray):  # type: ignore[no-untyped-def]
-    res = linprog(c, A_eq=component.matrix, b_eq=component.rhs, bounds=bounds, method="highs")
-    if res.status == 3:
-        return None
-    if res.status == 2:
-        raise IplosError(INFEASIBLE)
-    if res.status != 0:
-        raise IplosError(f"linear program failed: {res.message}")
-    return res

@@ -7,7 +7,7 @@ A d = 0 and -min(a_c, D) * y_c <= d_c <= D * y_c (D: the largest protection leve
 is replaced by its dual: for any multipliers mu of A d = 0, with reduced costs r = e_p - A^T mu,
 sum_c (max(-r_c, 0) * D + max(r_c, 0) * min(a_c, D)) * y_c >= upper_p must hold (weak duality), and for the
 optimal mu of an unprotected pattern it is violated. So: solve the master (HiGHS through
-scipy.optimize.milp), check each sensitive cell with two LPs over its suppressed component, add
+`highspy`), check each sensitive cell with two LPs over its suppressed component, add
 the violated dual cuts, repeat until none is violated. Starting cuts: a sensitive cell is never
 alone among the suppressed cells of a sum it is part of.
 
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from iplos.errors import IplosError
 from iplos.sdc.tables._lp import components, open_highs
@@ -48,7 +47,7 @@ class OptimalOutcome:
 class _Master:
     """The master MILP, kept across rounds: each round only adds the new cuts, and HiGHS starts
     from the best protected pattern known (an incumbent, so an upper bound that prunes its
-    search). scipy.optimize.milp from scratch when scipy's HiGHS bindings are missing."""
+    search)."""
 
     def __init__(self, cost: FloatArray, lower: FloatArray) -> None:
         self.n = cost.shape[0]
@@ -57,10 +56,7 @@ class _Master:
         self.rows: list[sp.csr_matrix] = []
         self.lbs: list[float] = []
         self.h: object | None = None
-        opened = open_highs()
-        if opened is None:
-            return
-        _core, h = opened
+        _core, h = open_highs()
         self._core = _core
         h.setOptionValue("mip_rel_gap", 1e-6)
         lp = _core.HighsLp()
@@ -95,10 +91,9 @@ class _Master:
             )
 
     def relaxation(self, time_limit: float) -> FloatArray | None:
-        """The LP relaxation's optimal y (None without scipy's HiGHS bindings or on time-out)."""
-        if self.h is None:  # pragma: no cover
-            return None
+        """The LP relaxation's optimal y (None on time-out)."""
         h = self.h
+        assert h is not None
         idx = np.arange(self.n, dtype=np.int32)
         core = self._core
         h.changeColsIntegrality(self.n, idx, np.full(self.n, core.HighsVarType.kContinuous))  # type: ignore[attr-defined]
@@ -112,9 +107,8 @@ class _Master:
     def solve(self, time_limit: float, incumbent: BoolArray | None) -> tuple[BoolArray | None, bool]:
         """A minimum-cost y under the cuts so far, and whether it is proven optimal; None when
         time ran out before any solution."""
-        if self.h is None:  # pragma: no cover - exercised only without scipy's HiGHS bindings
-            return self._solve_milp(time_limit)
         h = self.h
+        assert h is not None
         h.setOptionValue("time_limit", max(time_limit, 0.01))  # type: ignore[attr-defined]
         if incumbent is not None:
             # the incumbent's cost bounds the search (prunes every node that cannot beat it);
@@ -134,22 +128,6 @@ class _Master:
                 return np.round(np.asarray(h.getSolution().col_value)) > 0.5, False  # type: ignore[attr-defined]
             return None, False
         raise IplosError(f"secondary suppression model failed: {h.modelStatusToString(status)}")  # type: ignore[attr-defined]
-
-    def _solve_milp(self, time_limit: float) -> tuple[BoolArray | None, bool]:  # pragma: no cover
-        matrix = sp.vstack(self.rows).tocsr() if self.rows else sp.csr_matrix((0, self.n))
-        cons = [LinearConstraint(matrix, np.array(self.lbs), np.inf)] if self.lbs else []
-        res = milp(
-            self.cost,
-            constraints=cons,
-            integrality=np.ones(self.n),
-            bounds=Bounds(self.lower, np.ones(self.n)),
-            options={"time_limit": max(time_limit, 0.01), "disp": False, "mip_rel_gap": 1e-6},
-        )
-        if res.x is None:
-            if res.status == 1:
-                return None, False
-            raise IplosError(f"secondary suppression model failed: {res.message}")
-        return np.round(res.x) > 0.5, res.status == 0
 
 
 def optimal_suppression(
@@ -290,7 +268,7 @@ def _violated_cuts(
 
 class _Attacker:
     """max direction * d_p over A d = 0, lo <= d <= hi, one HiGHS model per component whose
-    objective alone changes between cells (warm starts); linprog without scipy's bindings."""
+    objective alone changes between cells (warm starts)."""
 
     def __init__(self, matrix: sp.csr_matrix, lo: FloatArray, hi: FloatArray) -> None:
         self.matrix = matrix
@@ -298,10 +276,7 @@ class _Attacker:
         self.n = matrix.shape[1]
         self.h: object | None = None
         self.last: int | None = None
-        opened = open_highs()
-        if opened is None:
-            return
-        _core, h = opened
+        _core, h = open_highs()
         self._core = _core
         h.setOptionValue("simplex_strategy", 4)
         lp = _core.HighsLp()
@@ -324,16 +299,8 @@ class _Attacker:
 
     def maximise(self, j: int, direction: float) -> tuple[float, FloatArray]:
         """(largest direction * d_j, the equality multipliers of minimising -direction * d_j)."""
-        if self.h is None:  # pragma: no cover
-            c = np.zeros(self.n)
-            c[j] = -direction
-            res = linprog(
-                c, A_eq=self.matrix, b_eq=np.zeros(self.matrix.shape[0]), bounds=self.bounds, method="highs"
-            )
-            if res.status != 0:
-                raise IplosError(f"attacker linear program failed: {res.message}")
-            return -float(res.fun), np.asarray(res.eqlin.marginals)
         h = self.h
+        assert h is not None
         if self.last is not None and self.last != j:
             h.changeColCost(self.last, 0.0)  # type: ignore[attr-defined]
         h.changeColCost(j, -direction)  # type: ignore[attr-defined]

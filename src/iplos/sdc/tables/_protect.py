@@ -21,7 +21,14 @@ from iplos.sdc.tables._cellkey import PerturbationTable, perturb
 from iplos.sdc.tables._hypercube import hypercube_suppression
 from iplos.sdc.tables._optimal import optimal_suppression
 from iplos.sdc.tables._protection import ProtectionLevels
-from iplos.sdc.tables._rules import GroupDisclosure, MinCount, PrimaryResult, Rule, primary_suppression
+from iplos.sdc.tables._rules import (
+    GroupDisclosure,
+    MinCount,
+    PrimaryResult,
+    Rule,
+    primary_suppression,
+    rule_protection,
+)
 from iplos.sdc.tables._table import FloatArray, Table
 
 Method = Literal["optimal", "fast", "none"]
@@ -148,8 +155,7 @@ def protect(
     levels = protection or ProtectionLevels()
     chosen_rules = list(rules) if rules is not None else default_rules(table)
     primary = primary_suppression(table, chosen_rules)
-    upper = levels.upper(table.values)
-    lower = levels.lower(table.values)
+    upper, lower = levels.required(table.values, rule_protection(table, chosen_rules))
     costs = suppression_cost(table, cost)
     details: dict[str, Any] = {}
     start = time.perf_counter()

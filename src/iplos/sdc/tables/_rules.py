@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from iplos.errors import IplosError
-from iplos.sdc.tables._table import Table
+from iplos.sdc.tables._table import FloatArray, Table
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -77,6 +77,12 @@ class Dominance:
         total = table.values
         return np.asarray((total > 0) & (top[:, : self.n].sum(axis=1) > self.k / 100.0 * total), dtype=bool)
 
+    def protection(self, table: Table) -> FloatArray:
+        """Required protection each way: how far the total must be able to grow before the n
+        largest no longer exceed k % of it, (100/k) * (x1 + .. + xn) - T (Hundepool et al. §4.3)."""
+        top = _top(table, self.n)[:, : self.n].sum(axis=1)
+        return np.asarray(np.maximum(100.0 / self.k * top - table.values, 0.0), dtype=np.float64)
+
 
 @dataclass(frozen=True)
 class PPercent:
@@ -97,6 +103,13 @@ class PPercent:
         total = table.values
         rest = total - top[:, 0] - top[:, 1]
         return np.asarray((total > 0) & (rest < self.p / 100.0 * top[:, 0] - 1e-9), dtype=bool)
+
+    def protection(self, table: Table) -> FloatArray:
+        """Required protection each way: p/100 * x1 - (T - x1 - x2), so that the second largest
+        contributor cannot estimate the largest within p % (Hundepool et al. §4.3)."""
+        top = _top(table, 2)
+        rest = table.values - top[:, 0] - top[:, 1]
+        return np.asarray(np.maximum(self.p / 100.0 * top[:, 0] - rest, 0.0), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -148,6 +161,17 @@ class PrimaryResult:
     @property
     def count(self) -> int:
         return int(self.mask.sum())
+
+
+def rule_protection(table: Table, rules: Sequence[Rule]) -> FloatArray:
+    """The largest protection any rule with its own levels (dominance, p %) asks of each cell
+    it finds sensitive (0 elsewhere)."""
+    out = np.zeros(table.n_cells)
+    for rule in rules:
+        level = getattr(rule, "protection", None)
+        if level is not None:
+            out = np.maximum(out, np.where(rule.sensitive(table), level(table), 0.0))
+    return out
 
 
 def primary_suppression(table: Table, rules: Sequence[Rule]) -> PrimaryResult:

@@ -1,0 +1,341 @@
+"""The optimal person-level search over the lattice (one level per quasi-identifier, in every year).
+
+Among all nodes within the level bounds whose classes of persons meet the criteria with at most the
+allowed share of persons suppressed (the persons of failing classes are suppressed whole), return the
+one with the least information loss; ties go to the lower node (smaller sum of levels), then to the
+lexicographically smaller levels, exactly as `iplos.sdc.search` breaks them. The information loss is
+`iplos.sdc`'s metric of the records as released (suppressed persons' records count as suppressed).
+
+Pruning, both exact (tests compare with every node evaluated):
+- Bounds: a metric's value with nothing suppressed is a lower bound; a node whose bound exceeds the
+  best value found is never grouped.
+- Monotonicity: coarsening merges signatures, so when every criterion is monotone under suppression
+  (k, distinct-l) or nothing may be suppressed, a failing node proves every finer node fails. From
+  the most promising open node a chain is built up to the top and binary-searched for its lowest
+  satisfying node (Flash, Kohlmayer et al. 2012), so one failure prunes a region below it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from iplos.catalog import Hierarchy
+from iplos.errors import IplosError
+from iplos.release._person import PersonClasses, PersonTable, passing_classes, person_classes
+from iplos.sdc import (
+    Criterion,
+    EncodedHierarchy,
+    FrequencyTable,
+    Metric,
+    NodeMeasure,
+    encode_hierarchy,
+)
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+MAX_NODES = 200_000
+_REL_TIE = 1e-12
+
+
+@dataclass(frozen=True)
+class PersonNode:
+    """One evaluated node: levels, whether it satisfies, what it suppresses, its metrics."""
+
+    levels: tuple[int, ...]
+    satisfies: bool
+    suppressed_persons: int
+    suppressed_records: int
+    classes: int
+    metrics: dict[str, float]
+    smallest_class: int = 0  # persons in the smallest released class (0: nothing released)
+
+    @property
+    def highest_risk(self) -> float:
+        """The prosecutor's highest re-identification risk at this node: 1 / smallest class."""
+        return 1.0 / self.smallest_class if self.smallest_class else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class PersonSearchResult:
+    """The chosen node with its suppression, the released class sizes (persons) and what was seen."""
+
+    quasi_identifiers: tuple[str, ...]
+    levels: tuple[int, ...]
+    level_names: tuple[str, ...]
+    n_persons: int
+    n_records: int
+    suppressed_persons: int
+    suppressed_records: int
+    suppressed_signatures: BoolArray  # over the input table's signatures
+    released_class_sizes: IntArray
+    utility: str
+    metrics: dict[str, float]
+    metrics_before: dict[str, float]
+    satisfying: tuple[PersonNode, ...]
+    lattice_size: int
+    evaluated: int
+    seconds: float
+
+    @property
+    def levels_by_name(self) -> dict[str, int]:
+        return dict(zip(self.quasi_identifiers, self.levels, strict=True))
+
+
+def check_pairs(
+    criteria: Sequence[Criterion], sensitive: Sequence[str]
+) -> list[tuple[Criterion, str | None]]:
+    """Each criterion with the sensitive column it judges (k: none)."""
+    out: list[tuple[Criterion, str | None]] = []
+    for criterion in criteria:
+        attrs = criterion.attributes
+        if attrs == ():
+            out.append((criterion, None))
+            continue
+        for attr in tuple(sensitive) if attrs is None else attrs:
+            if attr not in sensitive:
+                raise IplosError(f"{criterion.describe()}: {attr!r} is not a sensitive column of the extract")
+            out.append((criterion, attr))
+    return out
+
+
+class PersonEvaluator:
+    """Evaluates nodes of one person table against fixed criteria and a suppression budget."""
+
+    def __init__(
+        self,
+        table: PersonTable,
+        hierarchies: Mapping[str, Hierarchy],
+        criteria: Sequence[Criterion],
+        max_suppressed: float,
+    ) -> None:
+        if not 0 <= max_suppressed <= 1:
+            raise IplosError(f"the suppression budget is a share in [0, 1], not {max_suppressed}")
+        missing = [q for q in table.quasi_identifiers if q not in hierarchies]
+        if missing:
+            raise IplosError(f"no hierarchy for quasi-identifier(s) {', '.join(missing)}")
+        self.table = table
+        self.hierarchies = {q: hierarchies[q] for q in table.quasi_identifiers}
+        self.encoded: tuple[EncodedHierarchy, ...] = tuple(
+            encode_hierarchy(hierarchies[q]) for q in table.quasi_identifiers
+        )
+        self.checks = check_pairs(criteria, table.sensitive)
+        self.max_out = math.floor(max_suppressed * table.n_persons + 1e-9)
+        self.distributions = tuple(
+            np.bincount(codes, weights=table.detail_count, minlength=len(labels)) / max(table.n_records, 1)
+            for codes, labels in zip(table.detail_sensitive, table.sensitive_labels, strict=True)
+        )
+        n_elements = table.element_codes[0].shape[0] if table.element_codes else 0
+        self.records_per_element = np.bincount(
+            table.detail_element, weights=table.detail_count, minlength=n_elements
+        ).astype(np.int64)
+        self.measure = NodeMeasure(
+            FrequencyTable(table.quasi_identifiers, table.element_codes, self.records_per_element),
+            [hierarchies[q] for q in table.quasi_identifiers],
+        )
+        self.evaluations = 0
+
+    def classes(self, levels: Sequence[int]) -> PersonClasses:
+        return person_classes(self.table, self.encoded, levels, self.distributions)
+
+    def evaluate(self, levels: Sequence[int], with_metrics: bool = True) -> tuple[PersonNode, BoolArray]:
+        """A node's outcome and which input signatures it suppresses."""
+        self.evaluations += 1
+        classes = self.classes(levels)
+        passing = passing_classes(classes, self.checks)
+        out_sig = ~passing[classes.of_signature]
+        suppressed_persons = int(self.table.persons[out_sig].sum())
+        satisfies = suppressed_persons <= self.max_out
+        supp_detail = out_sig[self.table.detail_signature]
+        per_element = np.bincount(
+            self.table.detail_element[supp_detail],
+            weights=self.table.detail_count[supp_detail],
+            minlength=self.records_per_element.shape[0],
+        ).astype(np.int64)
+        metrics = self.measure.metrics(levels, per_element) if satisfies and with_metrics else {}
+        kept = classes.sizes[passing]
+        node = PersonNode(
+            levels=tuple(int(v) for v in levels),
+            satisfies=satisfies,
+            suppressed_persons=suppressed_persons,
+            suppressed_records=int(per_element.sum()),
+            classes=classes.n_classes,
+            metrics=metrics,
+            smallest_class=int(kept.min()) if kept.size else 0,
+        )
+        return node, out_sig
+
+    def bounds(self, lo: Sequence[int], hi: Sequence[int]) -> None:
+        for q, h, a, b in zip(self.table.quasi_identifiers, self.encoded, lo, hi, strict=True):
+            if not 0 <= a <= b <= h.height - 1:
+                raise IplosError(
+                    f"level bounds for {q!r} must satisfy 0 <= min <= max <= {h.height - 1}, not min {a}, max {b}"
+                )
+
+
+def _key(value: float, node: Sequence[int]) -> tuple[float, int, tuple[int, ...]]:
+    return (value, int(sum(node)), tuple(int(v) for v in node))
+
+
+def _better(a: tuple[float, int, tuple[int, ...]], b: tuple[float, int, tuple[int, ...]] | None) -> bool:
+    if b is None:
+        return True
+    scale = max(abs(a[0]), abs(b[0]), 1.0)
+    if abs(a[0] - b[0]) > _REL_TIE * scale:
+        return a[0] < b[0]
+    return a[1:] < b[1:]
+
+
+def level_bounds(
+    quasi_identifiers: Sequence[str],
+    hierarchies: Mapping[str, Hierarchy],
+    min_levels: Mapping[str, int],
+    max_levels: Mapping[str, int],
+) -> tuple[list[int], list[int]]:
+    """Per quasi-identifier, the finest and coarsest level the search may choose."""
+    for name in (*min_levels, *max_levels):
+        if name not in quasi_identifiers:
+            raise IplosError(f"level bound for {name!r}, which is not a quasi-identifier")
+    lo = [int(min_levels.get(q, 0)) for q in quasi_identifiers]
+    hi = [int(max_levels.get(q, hierarchies[q].height - 1)) for q in quasi_identifiers]
+    return lo, hi
+
+
+def person_search(
+    table: PersonTable,
+    hierarchies: Mapping[str, Hierarchy],
+    criteria: Sequence[Criterion],
+    *,
+    max_suppressed: float,
+    metric: Metric,
+    min_levels: Mapping[str, int] | None = None,
+    max_levels: Mapping[str, int] | None = None,
+    list_all: bool = False,
+) -> PersonSearchResult:
+    """The least-loss node whose person classes meet the criteria (see module doc)."""
+    started = time.perf_counter()
+    qis = table.quasi_identifiers
+    if not qis:
+        raise IplosError("the search needs at least one quasi-identifier")
+    if not criteria:
+        raise IplosError("at least one privacy criterion is needed")
+    evaluator = PersonEvaluator(table, hierarchies, criteria, max_suppressed)
+    lo, hi = level_bounds(qis, hierarchies, min_levels or {}, max_levels or {})
+    evaluator.bounds(lo, hi)
+    widths = [b - a + 1 for a, b in zip(lo, hi, strict=True)]
+    size = int(np.prod(widths, dtype=np.float64))
+    if size > MAX_NODES:
+        raise IplosError(f"the lattice has {size} nodes, more than {MAX_NODES}; bound the levels")
+    nodes = (np.indices(widths).reshape(len(widths), -1).T + np.asarray(lo)).astype(np.int64)
+    strides = np.ones(len(widths), dtype=np.int64)
+    for i in range(len(widths) - 2, -1, -1):
+        strides[i] = strides[i + 1] * widths[i + 1]
+    bounds = np.array([evaluator.measure.lower_bound(metric, tuple(n)) for n in nodes])
+    monotone = evaluator.max_out == 0 or all(c.monotone_with_suppression for c, _ in evaluator.checks)
+    failed = np.zeros(size, dtype=np.bool_)
+    done = np.zeros(size, dtype=np.bool_)
+    results: dict[int, PersonNode] = {}
+    best: int | None = None
+    best_key: tuple[float, int, tuple[int, ...]] | None = None
+
+    def visit(i: int) -> bool:
+        nonlocal best, best_key
+        node, _ = evaluator.evaluate(tuple(nodes[i]))
+        done[i] = True
+        results[i] = node
+        if not node.satisfies:
+            failed[i] = True
+            if monotone:
+                failed[np.all(nodes <= nodes[i], axis=1)] = True
+            return False
+        key = _key(node.metrics[metric.name], node.levels)
+        if _better(key, best_key):
+            best, best_key = i, key
+        return True
+
+    def open_nodes() -> BoolArray:
+        mask = ~failed & ~done
+        if best_key is not None and not list_all:
+            mask &= bounds <= best_key[0] + _REL_TIE * max(abs(best_key[0]), 1.0)
+        return mask
+
+    top = size - 1
+    if monotone and not visit(top):
+        raise _impossible(qis, criteria, evaluator.max_out)
+    while True:
+        candidates = np.flatnonzero(open_nodes())
+        if candidates.size == 0:
+            break
+        order = np.lexsort((nodes[candidates].sum(axis=1), bounds[candidates]))
+        start = int(candidates[order[0]])
+        if not monotone:
+            visit(start)
+            continue
+        chain = _chain(nodes, strides, start, np.asarray(hi), bounds)
+        low, high = 0, len(chain) - 1  # chain[high] is the top, known to satisfy
+        while low < high:
+            mid = (low + high) // 2
+            node_index = chain[mid]
+            ok = (not failed[node_index]) and (
+                results[node_index].satisfies if done[node_index] else visit(node_index)
+            )
+            if ok:
+                high = mid
+            else:
+                low = mid + 1
+    if best is None:
+        raise _impossible(qis, criteria, evaluator.max_out)
+    chosen = tuple(int(v) for v in nodes[best])
+    node, out_sig = evaluator.evaluate(chosen)
+    classes = evaluator.classes(chosen)
+    passing = passing_classes(classes, evaluator.checks)
+    return PersonSearchResult(
+        quasi_identifiers=qis,
+        levels=chosen,
+        level_names=tuple(hierarchies[q].level_names[v] for q, v in zip(qis, chosen, strict=True)),
+        n_persons=table.n_persons,
+        n_records=table.n_records,
+        suppressed_persons=node.suppressed_persons,
+        suppressed_records=node.suppressed_records,
+        suppressed_signatures=out_sig,
+        released_class_sizes=classes.sizes[passing],
+        utility=metric.name,
+        metrics=node.metrics,
+        metrics_before=evaluator.measure.metrics((0,) * len(qis)),
+        satisfying=tuple(results[i] for i in sorted(results) if results[i].satisfies),
+        lattice_size=size,
+        evaluated=evaluator.evaluations,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _chain(
+    nodes: IntArray, strides: IntArray, start: int, hi: IntArray, bounds: npt.NDArray[np.float64]
+) -> list[int]:
+    """A path from `start` up to the top, each step raising the attribute with the lowest bound."""
+    chain = [start]
+    current = nodes[start].copy()
+    index = start
+    while np.any(current < hi):
+        best_step, best_bound = -1, np.inf
+        for j in np.flatnonzero(current < hi):
+            nxt = index + int(strides[j])
+            if bounds[nxt] < best_bound:
+                best_step, best_bound = int(j), float(bounds[nxt])
+        current[best_step] += 1
+        index += int(strides[best_step])
+        chain.append(index)
+    return chain
+
+
+def _impossible(qis: Sequence[str], criteria: Sequence[Criterion], max_out: int) -> IplosError:
+    described = ", ".join(c.describe() for c in criteria)
+    return IplosError(
+        f"no transformation of {', '.join(qis)} within the level bounds meets {described} for persons "
+        f"with at most {max_out} persons suppressed; allow more suppression, coarser levels or weaker criteria"
+    )
