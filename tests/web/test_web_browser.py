@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import PASSWORD, LiveServer, axe_violations, chromium_path, live_server  # type: ignore[import-not-found]
+from browser_helpers import PASSWORD, LiveServer, axe_source, axe_violations, chromium_path, live_server  # type: ignore[import-not-found]
 
 from iplos.web._i18n import translate
 
@@ -55,14 +55,19 @@ class Person:
     """One role's browser tab, logged in, in one language."""
 
     def __init__(self, browser: Any, server: LiveServer, username: str, lang: str) -> None:
-        # axe-core is injected as an inline script, which the app's Content-Security-Policy refuses;
-        # the pages' own scripts are checked against that policy in test_keyboard_reaches_the_login_form.
+        # axe-core comes in as an init script (evaluated by the browser itself, outside the page's
+        # Content-Security-Policy), so every page runs under the app's real policy: any script or
+        # style the policy refuses is reported on the console and fails the walk in `check`.
         self.context = browser.new_context(
             locale="nb-NO" if lang == "nb" else "en-GB",
             viewport={"width": 1280, "height": 900},
-            bypass_csp=True,
         )
+        self.context.add_init_script(path=str(axe_source()))
         self.page = self.context.new_page()
+        self.refused: list[str] = []
+        self.page.on(
+            "console", lambda m: self.refused.append(m.text) if "Content Security Policy" in m.text else None
+        )
         self.server = server
         self.lang = lang
         self.checked: list[str] = []
@@ -81,6 +86,7 @@ class Person:
     def check(self, name: str) -> None:
         """axe on the page as it is now (and a screenshot when asked for)."""
         assert f'lang="{self.lang}"' in self.page.content()[:200]
+        assert not self.refused, f"{name} ({self.lang}): the Content-Security-Policy refused {self.refused}"
         if self.lang == "nb" or name in AXE_IN_BOTH:
             found = axe_violations(self.page)
             assert not found, f"{name} ({self.lang}): {found}"
