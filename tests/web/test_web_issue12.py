@@ -25,6 +25,7 @@ from iplos.engine import connect
 from iplos.ident import KeyStore, pseudonymise
 from iplos.linkage import LinkedExtract, link
 from iplos.synth import generate
+from iplos.web._pages_public import projects_for
 
 WHY = "needed to describe {} of home nursing recipients for the research question"
 
@@ -239,6 +240,9 @@ def test_new_period_with_kpr_denied(api: Api, synth: Settings) -> None:
     letter = _approve(api, cid, {"iplos": "granted", "kpr": "denied"})
     assert letter["aarganger"] == [2016, 2017]
     assert letter["withheld_aarganger"] == [{"aargang": 2018, "register": "kpr"}]
+    # The public list of approved projects states what was granted, as the letter does.
+    public = next(p for p in projects_for(api.service) if p["case_id"] == cid)
+    assert (public["first_year"], public["last_year"]) == (2016, 2017)
     _offer_and_accept(api, cid)
     extract = _link(api, synth, cid)
     assert set(extract.table.column("aargang").to_pylist()) == {2016, 2017}

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from iplos.cases import Case, CaseService
+from iplos.cases import Case, CaseService, default_catalogue, grant
 from iplos.web._i18n import LANGS, translate
 from iplos.web._render import PostedForm, lang_of, redirect, render, service_of, sessions
 from iplos.web._session import LANG_COOKIE, login_keys, secure
@@ -139,14 +139,16 @@ def _public(case: Case) -> dict[str, Any] | None:
     """What the public may know of an approved case: never the applicant's username or the reasons."""
     if case.outcome not in PUBLISHED:
         return None
-    granted = case.granted_variables()
-    years = sorted(case.content.aarganger)
+    # What the decision grants after its register approvals, as the letter states it (a denied KPR
+    # narrows the years and the variables), not what the application asked for.
+    given = grant(case, default_catalogue())
+    years = sorted(given.years)
     return {
         "case_id": case.case_id,
         "title": case.content.project.title,
         "institution": case.content.project.institution,
         "registers": case.approved_registers(),
-        "variables": [(d.register, d.name, d.level) for d in granted],
+        "variables": [(d.register, d.name, d.level) for d in given.variables],
         "first_year": years[0] if years else None,
         "last_year": years[-1] if years else None,
         "decided_at": case.decided_at,
