@@ -29,18 +29,21 @@ from iplos.catalog import Hierarchy
 from iplos.errors import IplosError
 from iplos.release._person import PersonClasses, PersonTable, passing_classes, person_classes
 from iplos.sdc import (
+    TIE_TOLERANCE,
     Criterion,
     EncodedHierarchy,
     FrequencyTable,
     Metric,
     NodeMeasure,
+    better_node,
     encode_hierarchy,
+    level_bounds,
+    node_key,
 )
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 MAX_NODES = 200_000
-_REL_TIE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -170,41 +173,6 @@ class PersonEvaluator:
         )
         return node, out_sig
 
-    def bounds(self, lo: Sequence[int], hi: Sequence[int]) -> None:
-        for q, h, a, b in zip(self.table.quasi_identifiers, self.encoded, lo, hi, strict=True):
-            if not 0 <= a <= b <= h.height - 1:
-                raise IplosError(
-                    f"level bounds for {q!r} must satisfy 0 <= min <= max <= {h.height - 1}, not min {a}, max {b}"
-                )
-
-
-def _key(value: float, node: Sequence[int]) -> tuple[float, int, tuple[int, ...]]:
-    return (value, int(sum(node)), tuple(int(v) for v in node))
-
-
-def _better(a: tuple[float, int, tuple[int, ...]], b: tuple[float, int, tuple[int, ...]] | None) -> bool:
-    if b is None:
-        return True
-    scale = max(abs(a[0]), abs(b[0]), 1.0)
-    if abs(a[0] - b[0]) > _REL_TIE * scale:
-        return a[0] < b[0]
-    return a[1:] < b[1:]
-
-
-def level_bounds(
-    quasi_identifiers: Sequence[str],
-    hierarchies: Mapping[str, Hierarchy],
-    min_levels: Mapping[str, int],
-    max_levels: Mapping[str, int],
-) -> tuple[list[int], list[int]]:
-    """Per quasi-identifier, the finest and coarsest level the search may choose."""
-    for name in (*min_levels, *max_levels):
-        if name not in quasi_identifiers:
-            raise IplosError(f"level bound for {name!r}, which is not a quasi-identifier")
-    lo = [int(min_levels.get(q, 0)) for q in quasi_identifiers]
-    hi = [int(max_levels.get(q, hierarchies[q].height - 1)) for q in quasi_identifiers]
-    return lo, hi
-
 
 def person_search(
     table: PersonTable,
@@ -225,8 +193,7 @@ def person_search(
     if not criteria:
         raise IplosError("at least one privacy criterion is needed")
     evaluator = PersonEvaluator(table, hierarchies, criteria, max_suppressed)
-    lo, hi = level_bounds(qis, hierarchies, min_levels or {}, max_levels or {})
-    evaluator.bounds(lo, hi)
+    lo, hi = level_bounds(qis, [hierarchies[q].height for q in qis], min_levels or {}, max_levels or {})
     widths = [b - a + 1 for a, b in zip(lo, hi, strict=True)]
     size = int(np.prod(widths, dtype=np.float64))
     if size > MAX_NODES:
@@ -253,15 +220,15 @@ def person_search(
             if monotone:
                 failed[np.all(nodes <= nodes[i], axis=1)] = True
             return False
-        key = _key(node.metrics[metric.name], node.levels)
-        if _better(key, best_key):
+        key = node_key(node.metrics[metric.name], node.levels)
+        if better_node(key, best_key):
             best, best_key = i, key
         return True
 
     def open_nodes() -> BoolArray:
         mask = ~failed & ~done
         if best_key is not None and not list_all:
-            mask &= bounds <= best_key[0] + _REL_TIE * max(abs(best_key[0]), 1.0)
+            mask &= bounds <= best_key[0] + TIE_TOLERANCE * max(abs(best_key[0]), 1.0)
         return mask
 
     top = size - 1

@@ -42,12 +42,21 @@ from iplos.sdc._metrics import AECS, Discernibility, Loss, Metric, NonUniformEnt
 from iplos.sdc._population import PopulationUniqueness, population_uniqueness
 from iplos.sdc._recoding import LocalRecoding, local_recoding
 from iplos.sdc._risk import RiskMeasure, RiskReport, SensitiveReport, assess_risk, risk_from_class_sizes
-from iplos.sdc._search import SearchConfig, SearchResult, search
+from iplos.sdc._search import (
+    TIE_TOLERANCE,
+    SearchConfig,
+    SearchResult,
+    better_node,
+    level_bounds,
+    node_key,
+    search,
+)
 from iplos.sdc._suda import SudaReport, suda
 from iplos.sdc._transform import generalize
 
 __all__ = [
     "AECS",
+    "TIE_TOLERANCE",
     "CheckReport",
     "Criterion",
     "Discernibility",
@@ -77,12 +86,15 @@ __all__ = [
     "SensitiveReport",
     "SudaReport",
     "assess_risk",
+    "better_node",
     "check_release",
     "encode_hierarchy",
     "generalize",
+    "level_bounds",
     "local_recoding",
     "local_suppression",
     "metric_named",
+    "node_key",
     "population_uniqueness",
     "risk_from_class_sizes",
     "search",

@@ -45,7 +45,7 @@ from iplos.sdc._rollup import rows_in_classes
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-_REL_TIE = 1e-12
+TIE_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -108,34 +108,50 @@ class SearchResult:
         return dict(zip(self.quasi_identifiers, self.levels, strict=True))
 
 
-def _bounds(
-    qis: Sequence[str], encoded: Sequence[EncodedHierarchy], config: SearchConfig
+def level_bounds(
+    quasi_identifiers: Sequence[str],
+    heights: Sequence[int],
+    min_levels: Mapping[str, int],
+    max_levels: Mapping[str, int],
 ) -> tuple[list[int], list[int]]:
-    for name in (*config.min_levels, *config.max_levels):
-        if name not in qis:
+    """Per quasi-identifier, the finest and coarsest level a search may choose (checked).
+
+    `heights` are the hierarchies' heights in the order of `quasi_identifiers`; the record-level and
+    the person-level search share this one reading of min/max levels.
+    """
+    for name in (*min_levels, *max_levels):
+        if name not in quasi_identifiers:
             raise IplosError(f"level bound for {name!r}, which is not a quasi-identifier")
     lo, hi = [], []
-    for q, h in zip(qis, encoded, strict=True):
-        a = int(config.min_levels.get(q, 0))
-        b = int(config.max_levels.get(q, h.height - 1))
-        if not 0 <= a <= b <= h.height - 1:
+    for q, height in zip(quasi_identifiers, heights, strict=True):
+        a = int(min_levels.get(q, 0))
+        b = int(max_levels.get(q, height - 1))
+        if not 0 <= a <= b <= height - 1:
             raise IplosError(
-                f"level bounds for {q!r} must satisfy 0 <= min <= max <= {h.height - 1}, not min {a}, max {b}"
+                f"level bounds for {q!r} must satisfy 0 <= min <= max <= {height - 1}, not min {a}, max {b}"
             )
         lo.append(a)
         hi.append(b)
     return lo, hi
 
 
-def _key(value: float, node: Sequence[int]) -> tuple[float, int, tuple[int, ...]]:
+def _bounds(
+    qis: Sequence[str], encoded: Sequence[EncodedHierarchy], config: SearchConfig
+) -> tuple[list[int], list[int]]:
+    return level_bounds(qis, [h.height for h in encoded], config.min_levels, config.max_levels)
+
+
+def node_key(value: float, node: Sequence[int]) -> tuple[float, int, tuple[int, ...]]:
+    """A node's place in the order of preference: its metric, then the lower node, then its levels."""
     return (value, int(sum(node)), tuple(int(v) for v in node))
 
 
-def _better(a: tuple[float, int, tuple[int, ...]], b: tuple[float, int, tuple[int, ...]] | None) -> bool:
+def better_node(a: tuple[float, int, tuple[int, ...]], b: tuple[float, int, tuple[int, ...]] | None) -> bool:
+    """Whether key `a` beats `b`: metrics within TIE_TOLERANCE (relative) are a tie, won by the lower node."""
     if b is None:
         return True
     scale = max(abs(a[0]), abs(b[0]), 1.0)
-    if abs(a[0] - b[0]) > _REL_TIE * scale:
+    if abs(a[0] - b[0]) > TIE_TOLERANCE * scale:
         return a[0] < b[0]
     return a[1:] < b[1:]
 
@@ -179,15 +195,15 @@ def search(
             if monotone:
                 failed[lattice.finer_or_equal(i)] = True
             return False
-        key = _key(result.metrics[metric.name], result.levels)
-        if _better(key, best_key):
+        key = node_key(result.metrics[metric.name], result.levels)
+        if better_node(key, best_key):
             best, best_key = i, key
         return True
 
     def open_nodes() -> BoolArray:
         mask = ~failed & ~done
         if best_key is not None:
-            mask &= bounds <= best_key[0] + _REL_TIE * max(abs(best_key[0]), 1.0)
+            mask &= bounds <= best_key[0] + TIE_TOLERANCE * max(abs(best_key[0]), 1.0)
         return mask
 
     top = len(lattice) - 1
