@@ -273,3 +273,76 @@ def test_population_gives_journalist_risk(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["journalist"]["highest"] <= report["prosecutor"]["highest"]
+
+
+def _years_file(tmp_path: Path) -> tuple[Path, list[str]]:
+    h = _hierarchies(tmp_path)
+    rows = ["lopenr;aargang;alder;kjonn;kommune;timer"]
+    kommuner = ["0301", "1101", "1103", "4601"]
+    for p in range(90):
+        for i, year in enumerate((2012, 2013, 2014)):
+            if (p * 7 + i) % 5 != 0:
+                rows.append(f"{p};{year};{60 + (p * 7) % 30 + i};{1 + p % 2};{kommuner[(p * 3) % 4]};{p % 7}")
+    data = tmp_path / "years.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    years = tmp_path / "aargang.csv"
+    years.write_text("2012;*\n2013;*\n2014;*\n", encoding="utf-8")
+    return data, [*_qi_args(h), "--qi", f"aargang={years}"]
+
+
+def _person_classes(released: pd.DataFrame, known: list[str]) -> Counter[tuple[tuple[str, ...], ...]]:
+    kept = released[~(released[known] == "*").all(axis=1)]
+    rows_of: dict[str, list[tuple[str, ...]]] = {}
+    for r in kept.itertuples(index=False):
+        rows_of.setdefault(str(r.lopenr), []).append(tuple(str(getattr(r, q)) for q in known))
+    return Counter(tuple(sorted(v)) for v in rows_of.values())
+
+
+@pytest.mark.parametrize("person", [True, False])
+def test_local_recoding_through_the_release_path(tmp_path: Path, person: bool) -> None:
+    data, qi = _years_file(tmp_path)
+    out = tmp_path / "local.csv"
+    key = ["--person-key", "lopenr"] if person else []
+    args = ["anonymise", str(data), *qi, "--k", "3", "--local-recoding", *key]
+    result = runner.invoke(app, [*args, "--max-suppression", "0.1", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["method"] == "local_recoding" and report["unit"] == ("person" if person else "record")
+    assert report["metrics_after"]["loss"] == report["local"]["loss"]
+    released = pd.read_csv(out, sep=";", dtype=str, keep_default_na=False)
+    known = ["aargang", "alder", "kjonn", "kommune"]
+    if person:
+        assert min(_person_classes(released, known).values()) >= 3
+    else:
+        kept = released[~(released[known] == "*").all(axis=1)]
+        assert int(kept.groupby(known).size().min()) >= 3
+    # Levels differ between classes: some ages stand as years, others in ten-year groups or '*'.
+    assert len(report["local"]["records_by_level"]["alder"]) >= 2
+    fully = int((released[known] == "*").all(axis=1).sum())
+    assert fully == report["suppressed_records"]
+
+
+def test_person_level_local_suppression_blanks_a_persons_cells_in_every_year(tmp_path: Path) -> None:
+    data, qi = _years_file(tmp_path)
+    out = tmp_path / "ls.csv"
+    args = ["anonymise", str(data), *qi, "--k", "3", "--person-key", "lopenr", "--local-suppression"]
+    result = runner.invoke(app, [*args, "--max-suppression", "0.1", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    info = report["local_suppression"]
+    assert info["cells_suppressed"] == sum(info["cells_by_attribute"].values())
+    assert info["records_fully_blanked"] == report["suppressed_records"]
+    released = pd.read_csv(out, sep=";", dtype=str, keep_default_na=False)
+    known = ["aargang", "alder", "kjonn", "kommune"]
+    assert min(_person_classes(released, known).values()) >= 3
+    for q in known:  # a person is blanked in a column in all their rows or in none
+        blank = (released[q] == "*").groupby(released["lopenr"]).agg(["all", "any"])
+        assert (blank["all"] == blank["any"]).all(), q
+    levels = {q: v["level"] for q, v in report["quasi_identifiers"].items()}
+    plain = runner.invoke(
+        app, [*args[:-1], "--max-suppression", "0.1", "--out", str(tmp_path / "g.csv"), "--json"]
+    )
+    assert plain.exit_code == 0, plain.output
+    glob = json.loads(plain.output)
+    assert levels == {q: v["level"] for q, v in glob["quasi_identifiers"].items()}
+    assert report["suppressed_persons"] <= glob["suppressed_persons"]

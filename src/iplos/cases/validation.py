@@ -300,6 +300,7 @@ PLAN_UNITS = ("person", "record")
 PLAN_L_VARIANTS = ("distinct", "entropy", "recursive")
 PLAN_T_VARIANTS = ("equal", "ordered")
 PLAN_METRICS = ("loss", "entropy", "discernibility", "aecs", "precision")
+PLAN_METHODS = ("global", "local_recoding")
 
 ANONYMISATION_PLAN_SCHEMA: Mapping[str, str] = {
     "levels": "object: quasi-identifier -> hierarchy level (name such as '5 years' or 'fylke', or level number)",
@@ -314,6 +315,8 @@ ANONYMISATION_PLAN_SCHEMA: Mapping[str, str] = {
     "attacker": "list of the columns the attacker is assumed to know (default: the quasi-identifiers)",
     "max_levels": "object (optional): quasi-identifier -> coarsest level the search may choose",
     "local_suppression": "boolean (optional): blank single values instead of suppressing persons",
+    "method": "global (default: one level per quasi-identifier) or local_recoding (each class of persons "
+    "at levels of its own, `levels` the finest allowed)",
     "sensitive": "list of variable names treated as sensitive (for l and t)",
     "max_suppression": "number in [0, 1]: largest share of records that may be suppressed",
     "results": "object (optional): what the disclosure-control run measured (risk before/after, suppressed, ...)",
@@ -344,6 +347,7 @@ def validate_plan(plan: Mapping[str, Any]) -> list[Problem]:
         ("l_variant", PLAN_L_VARIANTS),
         ("t_variant", PLAN_T_VARIANTS),
         ("metric", PLAN_METRICS),
+        ("method", PLAN_METHODS),
     ):
         if key in plan and plan[key] not in allowed:
             problems.append(

@@ -37,6 +37,9 @@ def person_plan(
     max_levels: Mapping[str, int],
     person_key: str | None,
     attacker: list[str],
+    *,
+    method: str = "global",
+    local_suppression: bool = False,
 ) -> Plan:
     """The release plan the options describe."""
     return Plan(
@@ -49,6 +52,8 @@ def person_plan(
         metric=metric,
         attacker=tuple(attacker),
         person_key=person_key,
+        method=method,  # type: ignore[arg-type]  # Plan checks it against its closed set
+        local_suppression=local_suppression,
     )
 
 
@@ -95,9 +100,7 @@ def run_release(
         engine.close()
     io.write_table(released, out, sep)
     finished = time.perf_counter()
-    result = outcome.search
-    assert result is not None
-    return {
+    report: dict[str, Any] = {
         "input": str(input),
         "output": str(out),
         "unit": plan.criteria.unit,
@@ -105,23 +108,45 @@ def run_release(
         "records": outcome.n_records,
         "persons": outcome.n_persons,
         "quasi_identifiers": {
-            q: {"hierarchy": hierarchies[q].name, "level": lv, "level_name": name}
-            for q, lv, name in zip(plan.columns, result.levels, result.level_names, strict=True)
+            q: {"hierarchy": hierarchies[q].name, "level": lv, "level_name": hierarchies[q].level_names[lv]}
+            for q, lv in zip(plan.columns, outcome.levels, strict=True)
         },
         "sensitive": list(plan.sensitive),
         "criteria": plan.criteria.describe(),
         "attacker_knows": list(plan.known),
         "max_suppression": plan.criteria.max_suppressed,
-        "metric": result.utility,
+        "metric": plan.metric,
+        "method": plan.method,
         "suppressed_records": outcome.suppressed_records,
         "suppressed_persons": outcome.suppressed_persons,
         "suppression": suppress,
         "achieved": {"k": int(outcome.class_sizes_after.min()) if outcome.class_sizes_after.size else None},
-        "metrics_before": result.metrics_before,
-        "metrics_after": result.metrics,
+        "metrics_after": dict(outcome.node.metrics),
         "risk_before": {name: fig.to_dict() for name, fig in risk_before.items()},
         "risk_after": {name: fig.to_dict() for name, fig in risk_after.items()},
-        "search": {
+        "elapsed_seconds": finished - started,
+        "timings": {"load": loaded - started, "search": searched - loaded, "write": finished - searched},
+    }
+    if outcome.local is not None:
+        # Per quasi-identifier, records released at each level (local methods mix levels in a column).
+        local = outcome.local.to_dict()
+        local["records_by_level"] = _records_by_level(outcome, hierarchies)
+        report["local"] = local
+        report["local_suppression"] = (
+            {
+                "cells_suppressed": outcome.local.cells_blanked,
+                "cells_by_attribute": outcome.local.cells_blanked_by_attribute,
+                "records_fully_blanked": outcome.suppressed_records,
+            }
+            if plan.local_suppression
+            else None
+        )
+    result = outcome.search
+    if result is not None:
+        report["metrics_before"] = result.metrics_before
+        if outcome.local is None:
+            report["metrics_after"] = result.metrics
+        report["search"] = {
             "lattice_size": result.lattice_size,
             "evaluated": result.evaluated,
             "satisfying": [
@@ -133,10 +158,24 @@ def run_release(
                 }
                 for n in result.satisfying
             ],
-        },
-        "elapsed_seconds": finished - started,
-        "timings": {"load": loaded - started, "search": searched - loaded, "write": finished - searched},
-    }
+        }
+    return report
+
+
+def _records_by_level(outcome: Any, hierarchies: Mapping[str, Hierarchy]) -> dict[str, dict[str, int]]:
+    import numpy as np
+
+    local, table = outcome.local, outcome.table
+    weights = np.bincount(table.detail_signature, weights=table.detail_count, minlength=table.n_signatures)
+    released = ~local.suppressed_signatures
+    out: dict[str, dict[str, int]] = {}
+    for j, q in enumerate(local.quasi_identifiers):
+        names = hierarchies[q].level_names
+        per = np.bincount(
+            local.signature_levels[released, j], weights=weights[released], minlength=len(names)
+        )
+        out[q] = {names[lv]: int(n) for lv, n in enumerate(per) if n}
+    return out
 
 
 def person_risk(

@@ -198,7 +198,16 @@ def anonymise(
         [], "--max-level", help="COL=N: generalise COL at most to level N (number or name)."
     ),
     local_suppression: bool = typer.Option(
-        False, "--local-suppression", help="Blank single values instead of suppressing records (k only)."
+        False,
+        "--local-suppression",
+        help="Blank single values instead of suppressing records (k only), or with --person-key a "
+        "person's cells in all their rows instead of whole persons.",
+    ),
+    local_recoding: bool = typer.Option(
+        False,
+        "--local-recoding",
+        help="Generalise each class to levels of its own (Mondrian along the hierarchies; loss metric) "
+        "through the release path, for records or, with --person-key, persons.",
     ),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report here."),  # noqa: UP045
     all_nodes: bool = typer.Option(
@@ -232,7 +241,7 @@ def anonymise(
     """
     started = time.perf_counter()
     qis, hierarchies = _hierarchies(qi)
-    if person_key is not None or plan_file is not None:
+    if person_key is not None or plan_file is not None or local_recoding:
         data = _release(
             input=input,
             qis=qis,
@@ -247,6 +256,7 @@ def anonymise(
                 "max_suppression": max_suppression,
                 "metric": metric,
                 "local": local_suppression,
+                "local_recoding": local_recoding,
             },
             min_levels=_levels(min_level, hierarchies, "--min-level"),
             max_levels=_levels(max_level, hierarchies, "--max-level"),
@@ -349,7 +359,7 @@ def _release(
     sep: str | None,
     started: float,
 ) -> dict[str, Any]:
-    """`iplos anonymise` through the release path (`--person-key` or `--plan`)."""
+    """`iplos anonymise` through the release path (`--person-key`, `--plan` or `--local-recoding`)."""
     from iplos.cli._release import person_plan, run_release
     from iplos.release import Criteria, Plan
 
@@ -362,8 +372,6 @@ def _release(
         if unknown:
             raise IplosError(f"--plan {plan_file}: give a --qi for {', '.join(unknown)}")
     else:
-        if options["local"]:
-            raise IplosError("--local-suppression works on records; drop --person-key")
         variant = str(options["l_variant"]).strip().lower()
         c = None
         if variant.startswith("recursive:"):
@@ -394,6 +402,8 @@ def _release(
             max_levels,
             person_key,
             attacker,
+            method="local_recoding" if options.get("local_recoding") else "global",
+            local_suppression=bool(options["local"]),
         )
     return run_release(
         input=input,

@@ -2,7 +2,8 @@
 
 The case's JSON has the keys of `iplos.cases.ANONYMISATION_PLAN_SCHEMA`: `levels` (quasi-identifier
 -> level name or number), the criteria (`k`, `l`, `l_variant`, `c`, `t`, `t_variant`, `unit`,
-`max_suppression`), `sensitive`, `metric`, `attacker`, `max_levels`, `local_suppression`, `notes`
+`max_suppression`), `sensitive`, `metric`, `attacker`, `max_levels`, `local_suppression`, `method`,
+`notes`
 and the measured `results`. `cases` checks the shape only (it may import nothing but the
 catalogue); whether the release can enforce a plan on the extract (levels that exist, sensitive
 columns the extract has, an attacker who knows only protected columns) is checked here, by the
@@ -46,6 +47,8 @@ def to_case(
         data["max_levels"] = bounds
     if plan.local_suppression:
         data["local_suppression"] = True
+    if plan.method != "global":
+        data["method"] = plan.method
     if plan.note:
         data["notes"] = plan.note
     if results is not None:
@@ -158,6 +161,7 @@ def from_case(
             attacker=tuple(a for a in attacker if set(attacker) != set(names)),
             person_key=person_key,
             local_suppression=bool(data.get("local_suppression", False)),
+            method=data.get("method", "global"),
         )
     except IplosError as exc:
         raise IplosError("the anonymisation plan cannot be enforced on this extract", exc.problems) from None

@@ -34,9 +34,11 @@ from iplos.sdc import (
 Unit = Literal["person", "record"]
 LVariant = Literal["distinct", "entropy", "recursive"]
 TVariant = Literal["equal", "ordered"]
+Method = Literal["global", "local_recoding"]
 UNITS: tuple[str, ...] = get_args(Unit)
 L_VARIANTS: tuple[str, ...] = get_args(LVariant)
 T_VARIANTS: tuple[str, ...] = get_args(TVariant)
+METHODS: tuple[str, ...] = get_args(Method)
 METRICS: tuple[str, ...] = ("loss", "entropy", "discernibility", "aecs", "precision")
 PERSON_KEY = "lopenr"
 
@@ -248,6 +250,11 @@ class Plan:
     (the register's prosecutor model). Every column the attacker knows must be a quasi-identifier
     of the plan (with a hierarchy), because only those are protected by the search.
     `person_key` ties a person's rows together (None: every row is its own person).
+
+    `method` "global" gives every quasi-identifier one level (`levels`) for every person;
+    "local_recoding" lets each class of persons take levels of its own between the bounds (then
+    `levels` are the lower bounds; `release._local`). `local_suppression` keeps the global levels
+    and blanks single cells of persons ('*' in all their rows) instead of suppressing whole persons.
     """
 
     criteria: Criteria
@@ -259,6 +266,7 @@ class Plan:
     attacker: tuple[str, ...] = ()
     person_key: str | None = PERSON_KEY
     local_suppression: bool = False
+    method: Method = "global"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "quasi_identifiers", tuple(self.quasi_identifiers))
@@ -304,9 +312,28 @@ class Plan:
             )
         if (self.criteria.l is not None or self.criteria.t is not None) and not self.sensitive:
             problems.append(Problem("l and t need at least one sensitive column", column="plan.sensitive"))
-        if self.local_suppression and (self.criteria.l is not None or self.criteria.t is not None):
+        if self.method not in METHODS:
             problems.append(
-                Problem("local suppression reaches k-anonymity only", column="plan.local_suppression")
+                Problem(
+                    f"method must be one of {', '.join(METHODS)}",
+                    column="plan.method",
+                    value=str(self.method),
+                )
+            )
+        elif self.method == "local_recoding" and self.metric != "loss":
+            problems.append(
+                Problem(
+                    "local recoding minimises the loss metric (ARX's Loss); choose metric loss",
+                    column="plan.metric",
+                    value=self.metric,
+                )
+            )
+        if self.local_suppression and self.method == "local_recoding":
+            problems.append(
+                Problem(
+                    "local recoding blanks cells itself where it must; drop local_suppression",
+                    column="plan.local_suppression",
+                )
             )
         if problems:
             raise IplosError("the anonymisation plan cannot be enforced", problems)
@@ -319,6 +346,11 @@ class Plan:
     def known(self) -> tuple[str, ...]:
         """The columns the attacker knows (the quasi-identifiers unless the plan says otherwise)."""
         return self.attacker or self.columns
+
+    @property
+    def local(self) -> bool:
+        """Whether persons' cells are generalised or blanked class by class (not one level for all)."""
+        return self.method == "local_recoding" or self.local_suppression
 
     def level_tuple(self) -> tuple[int, ...]:
         return tuple(int(self.levels[q.column]) for q in self.quasi_identifiers)
@@ -344,6 +376,7 @@ class Plan:
             "attacker": list(self.attacker),
             "person_key": self.person_key,
             "local_suppression": self.local_suppression,
+            "method": self.method,
         }
 
     def to_json(self) -> str:
@@ -362,6 +395,7 @@ class Plan:
                 attacker=tuple(data.get("attacker", ())),
                 person_key=data.get("person_key", PERSON_KEY),
                 local_suppression=bool(data.get("local_suppression", False)),
+                method=data.get("method", "global"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IplosError(f"anonymisation plan is malformed: {exc}") from None

@@ -22,6 +22,8 @@ from iplos.catalog import Hierarchy
 from iplos.engine import Engine
 from iplos.errors import IplosError
 from iplos.release._apply import Mode, apply_plan
+from iplos.release._local import LocalRelease
+from iplos.release._local_apply import apply_local, local_release
 from iplos.release._person import PersonTable, passing_classes
 from iplos.release._plan import Plan
 from iplos.release._search import PersonEvaluator, PersonNode, PersonSearchResult, person_search
@@ -48,6 +50,7 @@ class Outcome:
     class_sizes_after: IntArray
     search: PersonSearchResult | None = None
     table: PersonTable | None = None  # the signatures it was computed on (reuse for other plans)
+    local: LocalRelease | None = None  # per-class levels, when the plan is local (`Plan.local`)
 
     @property
     def levels(self) -> tuple[int, ...]:
@@ -106,6 +109,40 @@ def _outcome(
     )
 
 
+def _local_outcome(
+    plan: Plan,
+    table: PersonTable,
+    hierarchies: Mapping[str, Hierarchy],
+    base_levels: tuple[int, ...] | None = None,
+) -> Outcome:
+    """The plan carried out by local recoding or local suppression (`release._local`)."""
+    local = local_release(table, plan, hierarchies, base_levels)
+    evaluator = PersonEvaluator(table, hierarchies, plan.sdc_criteria(), plan.criteria.max_suppressed)
+    before = evaluator.classes((0,) * len(plan.columns)).sizes
+    assert table.person_keys is not None and table.person_signature is not None
+    suppressed = table.person_keys[local.suppressed_signatures[table.person_signature]]
+    node = PersonNode(
+        levels=local.base_levels,
+        satisfies=True,
+        suppressed_persons=local.suppressed_persons,
+        suppressed_records=local.suppressed_records,
+        classes=int(local.class_sizes.shape[0]),
+        metrics={"loss": local.loss},
+        smallest_class=local.smallest_class,
+    )
+    return Outcome(
+        plan=plan,
+        node=node,
+        n_persons=table.n_persons,
+        n_records=table.n_records,
+        suppressed=np.sort(suppressed),
+        class_sizes_before=before,
+        class_sizes_after=local.class_sizes,
+        table=table,
+        local=local,
+    )
+
+
 def search_plan(
     engine: Engine,
     source: ir.Table | pa.Table,
@@ -115,8 +152,14 @@ def search_plan(
     list_all: bool = False,
     table: PersonTable | None = None,
 ) -> Outcome:
-    """The least-loss levels within the plan's bounds that meet its criteria (levels set in the plan)."""
+    """The least-loss levels within the plan's bounds that meet its criteria (levels set in the plan).
+
+    A local-recoding plan is recoded class by class instead; with local suppression the global
+    optimum's levels are kept and single cells blanked instead of suppressing persons.
+    """
     table = table or signatures(engine, source, plan, hierarchies)
+    if plan.method == "local_recoding":
+        return _local_outcome(plan, table, hierarchies)
     result = person_search(
         table,
         hierarchies,
@@ -130,6 +173,8 @@ def search_plan(
     chosen = replace(plan, levels=result.levels_by_name)
     evaluator = PersonEvaluator(table, hierarchies, plan.sdc_criteria(), plan.criteria.max_suppressed)
     node, out_sig = evaluator.evaluate(result.levels)
+    if plan.local_suppression:
+        return replace(_local_outcome(chosen, table, hierarchies), search=result)
     outcome = _outcome(chosen, table, evaluator, node, out_sig)
     return replace(outcome, search=result)
 
@@ -150,6 +195,8 @@ def evaluate_plan(
                 f"plan: {q.column} has levels 0..{hierarchies[q.column].height - 1}, not {level}"
             )
     table = table or signatures(engine, source, plan, hierarchies)
+    if plan.local:
+        return _local_outcome(plan, table, hierarchies)
     evaluator = PersonEvaluator(table, hierarchies, plan.sdc_criteria(), plan.criteria.max_suppressed)
     node, out_sig = evaluator.evaluate(plan.level_tuple())
     return _outcome(plan, table, evaluator, node, out_sig)
@@ -159,6 +206,11 @@ def release_table(
     source: pa.Table, outcome: Outcome, hierarchies: Mapping[str, Hierarchy], mode: Mode = "remove"
 ) -> pa.Table:
     """The extract as released under the outcome: generalised, the suppressed persons removed or blanked."""
+    if outcome.local is not None:
+        assert outcome.table is not None
+        return apply_local(
+            source, outcome.local, outcome.table, hierarchies, person_key=_key(outcome.plan), mode=mode
+        )
     return apply_plan(
         source,
         outcome.plan.levels,
