@@ -147,3 +147,39 @@ def test_looser_criteria_are_not_at_least_as_strict() -> None:
     assert Criteria(k=5, t=0.2).at_least_as_strict_as(base)
     assert not Criteria(k=5).at_least_as_strict_as(base)
     assert not Criteria(k=5, t=0.3, unit="record").at_least_as_strict_as(base)
+
+
+def test_a_locally_recoded_plan_is_delivered_and_passes_the_gate(world: Any) -> None:
+    """A counter-proposal asking for local recoding: cells of different levels in one column reach
+    the delivered files, and the gate's own count accepts them (and refuses them under a larger k)."""
+    settings, service, cast = world
+    case_id = _case(world)
+    processor = Processor(settings, service, cast.processor)
+    proposed = processor.next_step(case_id)
+    counter = {key: value for key, value in proposed.plan.items() if key != "results"}
+    counter["method"] = "local_recoding"
+    counter["metric"] = "loss"
+    service.counter_anonymisation(case_id, cast.applicant, counter, "keep more detail")
+    answer = processor.next_step(case_id)
+    assert answer.action == "agreed", service.get(case_id).anonymisation_rounds[-1].comment
+    done = processor.next_step(case_id)
+    assert done.action == "delivered" and done.delivered is not None
+    ev = done.evaluation
+    assert ev is not None and ev.outcome.local is not None and ev.plan.method == "local_recoding"
+    report = json.loads((done.delivered.path / "disclosure-report.json").read_text())
+    assert report["gate"]["passed"]
+    levels = ev.outcome.local.signature_levels
+    assert any(len(set(levels[:, j].tolist())) > 1 for j in range(levels.shape[1]))  # levels mixed
+    names = [v["name"] for v in json.loads((done.delivered.path / "codebook.json").read_text())["variables"]]
+    stricter = dataclasses.replace(ev.plan.criteria, k=ev.outcome.local.smallest_class + 1)
+    measures, failures = measure_data_files(
+        done.delivered.path,
+        columns=names,
+        quasi_identifiers=[q.column for q in ev.plan.quasi_identifiers],
+        sensitive=[],
+        criteria=stricter,
+        records_before=ev.records_before,
+        persons_before=ev.persons_before,
+    )
+    assert measures and min(m.smallest_class for m in measures) == ev.outcome.local.smallest_class
+    assert any("fewer than k" in f for f in failures)

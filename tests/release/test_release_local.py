@@ -192,3 +192,14 @@ def test_fully_blanked_persons_need_the_budget(engine: Engine) -> None:
     p = plan(Criteria(k=12, unit="person", max_suppressed=0.0), method="local_recoding")
     with pytest.raises(IplosError, match="suppression limit"):
         search_plan(engine, source, p, hierarchies())
+
+
+def test_the_case_schema_knows_the_methods_the_release_carries_out() -> None:
+    from iplos.cases.validation import PLAN_METHODS, validate_plan
+    from iplos.release._plan import METHODS
+
+    assert PLAN_METHODS == METHODS
+    base = {"levels": {"alder": "year"}, "k": 5, "max_suppression": 0.05}
+    assert validate_plan({**base, "method": "local_recoding"}) == []
+    problems = validate_plan({**base, "method": "mondrian"})
+    assert [p.column for p in problems] == ["plan.method"]

@@ -62,7 +62,10 @@ def build_release(
     for out in extract.columns:
         variable = catalog_variable(str(out.source), out.name)
         level = plan.levels.get(out.name, 0)
-        generalised = level > 0
+        local = evaluation.outcome.local
+        # A local plan releases each class at levels of its own: a column of mixed levels is text.
+        used = local.levels_used(out.name) if local is not None and out.name in qis else (level,)
+        generalised = max(used) > 0
         dtype = str(extract.table.schema.field(out.name).type)
         dtype = "date" if dtype.startswith("date") else dtype
         kind = _kind(
@@ -86,6 +89,10 @@ def build_release(
                 else f"none (hierarchy {q.hierarchy}, levels up to {h.level_names[-2] if h.height > 2 else 'all'})"
             )
             labels = level_labels(q, level, years)
+            if len(used) > 1:
+                names = ", ".join(h.level_names[v] for v in used)
+                generalization = f"{q.hierarchy}: local recoding, each class of persons at one of: {names}"
+                labels = {code: text for v in used for code, text in level_labels(q, v, years).items()}
         if not generalised and not labels and out.name not in ("alder", "antall_tjenester", "npr_episoder"):
             labels = code_labels(variable)
         role = (

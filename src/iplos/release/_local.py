@@ -91,6 +91,11 @@ class LocalRelease:
     rounds: int
     seconds: float
 
+    def levels_used(self, quasi_identifier: str) -> tuple[int, ...]:
+        """The levels at which some released person has the quasi-identifier (finest first)."""
+        j = self.quasi_identifiers.index(quasi_identifier)
+        return tuple(int(v) for v in np.unique(self.signature_levels[~self.suppressed_signatures, j]))
+
     @property
     def smallest_class(self) -> int:
         return int(self.class_sizes.min()) if self.class_sizes.size else 0
