@@ -140,6 +140,24 @@ class _Parts:
 
 
 @dataclass
+class _Round:
+    """One round's open signatures (`cpart`: open partition 0..n_parts-1), their positions (element
+    of each, `owner` the signature) and detail rows, with element hashes at the current levels."""
+
+    sigs: IntArray
+    cpart: IntArray
+    sig_levels: IntArray
+    n_parts: int
+    owner: IntArray
+    pos_el: IntArray
+    pos_hash: UIntArray
+    d_rows: IntArray
+    d_owner: IntArray
+    d_el: IntArray
+    d_hash: UIntArray
+
+
+@dataclass
 class _Split:
     sigs: IntArray  # the candidate's signatures
     group: IntArray  # child of each of them
@@ -234,65 +252,86 @@ class _Recoder:
         passing = passing_groups(self.view(details, egroup, n_eg), self.checks)
         return np.asarray(np.bincount(eg_class[~passing], minlength=n_classes) == 0)
 
-    def signature_groups(
-        self, sigs: IntArray, cpart: IntArray, levels: IntArray
-    ) -> tuple[IntArray, int, IntArray]:
-        """Children: signatures (of open partitions `cpart`) grouped by their signature at `levels`.
-
-        `levels` holds one row per signature of `sigs`. Returns child of each, count, child's cpart.
-        """
-        starts = self.t.offsets.take(sigs)
-        lengths = self.t.offsets.take(sigs + 1) - starts
-        pos = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        owner = np.repeat(np.arange(sigs.shape[0]), lengths)
-        h = _mix(self.element_hash(levels.take(owner, axis=0), self.pos_el.take(pos)))
-        sig_hash = np.zeros(sigs.shape[0], dtype=np.uint64)
-        nonempty = lengths > 0
-        if h.size:
-            first = np.cumsum(lengths) - lengths
-            sig_hash[nonempty] = np.add.reduceat(h, first[nonempty])
+    def children(self, sig_hash: UIntArray, cpart: IntArray) -> tuple[IntArray, int, IntArray]:
+        """Signatures grouped by (open partition, signature hash): child of each, count, child's cpart."""
         key = _mix(sig_hash ^ _mix(cpart.astype(np.uint64) + np.uint64(1)))
         _, first_of, group = np.unique(key, return_index=True, return_inverse=True)
         group = group.reshape(-1).astype(np.int64)
         return group, int(first_of.shape[0]), cpart.take(first_of)
 
-    def candidate(
-        self,
-        j: int,
-        sigs: IntArray,
-        cpart: IntArray,
-        sig_levels: IntArray,
-        d_rows: IntArray,
-        part_frozen: BoolArray,
-        n_parts: int,
-    ) -> _Split:
-        """Attribute j's split of each open partition (signatures `sigs`, partition `cpart`)."""
-        level = sig_levels[:, j]
-        lower = self.below[j].take(level)
-        eligible = lower >= 0
-        keep = np.flatnonzero(eligible)
-        sigs, cpart, levels = sigs.take(keep), cpart.take(keep), sig_levels.take(keep, axis=0).copy()
-        old = levels[:, j].copy()
-        levels[:, j] = lower.take(keep)
-        group, n_groups, g_part = self.signature_groups(sigs, cpart, levels)
-        sizes = np.bincount(group, weights=self.persons.take(sigs), minlength=n_groups).astype(np.int64)
-        n_child = np.bincount(g_part, minlength=n_parts)
-        # The candidate's detail rows: those whose signature survived `eligible`.
+    def signature_hash(self, element_hash: UIntArray, owner: IntArray, n: int) -> UIntArray:
+        """Order-free hash of each of n signatures from its positions' element hashes (`owner` sorted)."""
+        out = np.zeros(n, dtype=np.uint64)
+        if element_hash.size:
+            lengths = np.bincount(owner, minlength=n)
+            first = np.cumsum(lengths) - lengths
+            nonempty = lengths > 0
+            out[nonempty] = np.add.reduceat(_mix(element_hash), first[nonempty])
+        return out
+
+    def start_round(self, sigs: IntArray, cpart: IntArray, sig_levels: IntArray, n_parts: int) -> _Round:
+        """The positions and detail rows of the open signatures, with their hashes at current levels."""
+        starts = self.t.offsets.take(sigs)
+        lengths = self.t.offsets.take(sigs + 1) - starts
+        pos = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        owner = np.repeat(np.arange(sigs.shape[0]), lengths)
+        pos_el = self.pos_el.take(pos)
         where = np.full(self.t.n_signatures, -1, dtype=np.int64)
         where[sigs] = np.arange(sigs.shape[0])
-        d_local = where.take(self.d_sig.take(d_rows))
-        d_in = d_local >= 0
-        details = d_rows[d_in]
-        d_sig_local = d_local[d_in]
-        d_levels = levels.take(d_sig_local, axis=0)
+        d_all = where.take(self.d_sig)
+        d_rows = np.flatnonzero(d_all >= 0)
+        d_owner = d_all.take(d_rows)
+        d_el = self.d_el.take(d_rows)
+        return _Round(
+            sigs=sigs,
+            cpart=cpart,
+            sig_levels=sig_levels,
+            n_parts=n_parts,
+            owner=owner,
+            pos_el=pos_el,
+            pos_hash=self.element_hash(sig_levels.take(owner, axis=0), pos_el),
+            d_rows=d_rows,
+            d_owner=d_owner,
+            d_el=d_el,
+            d_hash=self.element_hash(sig_levels.take(d_owner, axis=0), d_el),
+        )
+
+    def candidate(self, j: int, rnd: _Round, part_frozen: BoolArray) -> _Split:
+        """Attribute j's split of each open partition: its hashes moved from the old level to the new
+        (an additive hash changes by one term per element), its children judged."""
+        n_parts = rnd.n_parts
+        level = rnd.sig_levels[:, j]
+        lower = self.below[j].take(level)
+        keep_mask = lower >= 0
+        keep = np.flatnonzero(keep_mask)
+        sigs, cpart = rnd.sigs.take(keep), rnd.cpart.take(keep)
+        old, new = level.take(keep), lower.take(keep)
+        remap = np.full(rnd.sigs.shape[0], -1, dtype=np.int64)
+        remap[keep] = np.arange(keep.shape[0])
+        pmask = keep_mask.take(rnd.owner)
+        p_owner = remap.take(rnd.owner[pmask])
+        p_el = rnd.pos_el[pmask]
+        rand = self.rand[j]
+        p_hash = (
+            rnd.pos_hash[pmask]
+            - rand.take(self._lut_index(j, old.take(p_owner), p_el))
+            + rand.take(self._lut_index(j, new.take(p_owner), p_el))
+        )
+        group, n_groups, g_part = self.children(self.signature_hash(p_hash, p_owner, keep.shape[0]), cpart)
+        sizes = np.bincount(group, weights=self.persons.take(sigs), minlength=n_groups).astype(np.int64)
+        n_child = np.bincount(g_part, minlength=n_parts)
+        dmask = keep_mask.take(rnd.d_owner)
+        details = rnd.d_rows[dmask]
+        d_sig_local = remap.take(rnd.d_owner[dmask])
+        el = rnd.d_el[dmask]
+        idx_old = self._lut_index(j, old.take(d_sig_local), el)
+        idx_new = self._lut_index(j, new.take(d_sig_local), el)
         d_child = group.take(d_sig_local)
         own = sizes >= self.k
         if self.checks:
-            d_hash = self.element_hash(d_levels, self.d_el.take(details))
+            d_hash_parent = rnd.d_hash[dmask]
+            d_hash = d_hash_parent - rand.take(idx_old) + rand.take(idx_new)
             own &= self.diverse(details, d_child, d_hash, n_groups)
-            d_levels_parent = d_levels.copy()
-            d_levels_parent[:, j] = old.take(d_sig_local)
-            d_hash_parent = self.element_hash(d_levels_parent, self.d_el.take(details))
         rem_ok = np.ones(n_parts, dtype=np.bool_)
         rem_size = np.zeros(n_parts, dtype=np.int64)
         for attempt in range(_REMAINDER_TRIES + 1):
@@ -321,10 +360,7 @@ class _Recoder:
         # finer element groups (years no longer '*'), so l and t must hold for the one child too.
         refine = (n_child == 1) & (n_own == 1)
         # Loss regained: records of own children, per record the cost at the old level less the new.
-        el = self.d_el.take(details)
-        gain_row = self.cost[j].take(self._lut_index(j, old.take(d_sig_local), el)) - self.cost[j].take(
-            self._lut_index(j, levels[:, j].take(d_sig_local), el)
-        )
+        gain_row = self.cost[j].take(idx_old) - self.cost[j].take(idx_new)
         g_gain = np.bincount(d_child, weights=gain_row * self.d_count.take(details), minlength=n_groups)
         gain = np.bincount(g_part[own], weights=g_gain[own], minlength=n_parts)
         total = np.bincount(g_part, weights=sizes, minlength=n_parts)
@@ -343,7 +379,10 @@ class _Recoder:
         n_sig = self.t.n_signatures
         all_sigs = np.arange(n_sig, dtype=np.int64)
         top = np.tile(np.array(self.hi, dtype=np.int64), (n_sig, 1))
-        part, n0, _ = self.signature_groups(all_sigs, np.zeros(n_sig, dtype=np.int64), top)
+        at_top = self.start_round(all_sigs, np.zeros(n_sig, dtype=np.int64), top, 1)
+        part, n0, _ = self.children(
+            self.signature_hash(at_top.pos_hash, at_top.owner, n_sig), np.zeros(n_sig, dtype=np.int64)
+        )
         sizes = np.bincount(part, weights=self.persons, minlength=n0).astype(np.int64)
         ok = sizes >= self.k
         if self.checks:
@@ -368,13 +407,10 @@ class _Recoder:
             cpart_all = lookup.take(part)
             sigs = np.flatnonzero(cpart_all >= 0)
             cpart = cpart_all.take(sigs)
-            d_rows = np.flatnonzero(cpart_all.take(self.d_sig) >= 0)
             sig_levels = parts.levels[open_ids].take(cpart, axis=0)
             n_parts = open_ids.shape[0]
-            cands = [
-                self.candidate(j, sigs, cpart, sig_levels, d_rows, parts.frozen[open_ids, j], n_parts)
-                for j in range(q)
-            ]
+            rnd = self.start_round(sigs, cpart, sig_levels, n_parts)
+            cands = [self.candidate(j, rnd, parts.frozen[open_ids, j]) for j in range(q)]
             # One change per partition and round: lowering two attributes at once (or lowering one
             # and splitting on another) can part persons whose signatures agreed on each change alone.
             refine_at = np.full(n_parts, -1, dtype=np.int64)

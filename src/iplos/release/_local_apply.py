@@ -2,6 +2,9 @@
 
 `local_release` runs `_local.person_local_recoding` with the levels the plan allows: every level
 between the bounds (method "local_recoding"), or the global levels and '*' (local suppression).
+When every signature is a single row (record-level criteria), persons and records coincide and the
+local recoding is `iplos.sdc.local_recoding` on the records' frequency table, the same Mondrian
+partitioning written for rows (faster than the signature version); its classes are the same.
 `apply_local` writes the extract: every row of a person at their class's levels (so one column holds
 values of different levels, as text), the suppressed persons removed or blanked to '*' everywhere.
 """
@@ -22,7 +25,7 @@ from iplos.release._person import PersonTable
 from iplos.release._plan import Plan
 from iplos.release._search import check_pairs
 from iplos.release._signatures import MISSING, leaf_codes
-from iplos.sdc import encode_hierarchy
+from iplos.sdc import EncodedHierarchy, FrequencyTable, Loss, SearchConfig, encode_hierarchy, local_recoding
 
 
 def local_release(
@@ -36,6 +39,8 @@ def local_release(
     encoded = [encode_hierarchy(hierarchies[q]) for q in plan.columns]
     checks = check_pairs(plan.sdc_criteria(), table.sensitive)
     allowed: list[list[int]] = []
+    if plan.method == "local_recoding" and table.n_signatures and bool((table.lengths == 1).all()):
+        return _record_recoding(table, plan, hierarchies, encoded)
     if plan.method == "local_recoding":
         for q, h in zip(plan.quasi_identifiers, encoded, strict=True):
             top = h.height - 1 if q.max_level is None else q.max_level
@@ -53,6 +58,68 @@ def local_release(
     else:
         raise IplosError("the plan asks for one level per quasi-identifier, not a local method")
     return person_local_recoding(table, encoded, checks, plan.criteria.max_suppressed, allowed, method=method)
+
+
+def _record_recoding(
+    table: PersonTable,
+    plan: Plan,
+    hierarchies: Mapping[str, Hierarchy],
+    encoded: Sequence[EncodedHierarchy],
+) -> LocalRelease:
+    """Local recoding of a table whose signatures are single rows, by `iplos.sdc.local_recoding`."""
+    element = table.elements[table.offsets[:-1]]  # each signature's one element
+    rows_el = element[table.detail_signature]
+    if not np.array_equal(rows_el, table.detail_element):
+        raise IplosError("the signatures' details do not match their elements")  # an internal error
+    freq = FrequencyTable(
+        quasi_identifiers=plan.columns,
+        codes=tuple(codes[table.detail_element] for codes in table.element_codes),
+        counts=table.detail_count,
+        sensitive=table.sensitive,
+        sensitive_codes=table.detail_sensitive,
+        sensitive_labels=table.sensitive_labels,
+    )
+    config = SearchConfig(
+        criteria=plan.sdc_criteria(),
+        max_suppressed=plan.criteria.max_suppressed,
+        utility=Loss(),
+        min_levels={q.column: q.min_level for q in plan.quasi_identifiers},
+        max_levels={q.column: q.max_level for q in plan.quasi_identifiers if q.max_level is not None},
+    )
+    result = local_recoding(freq, hierarchies, config)
+    n_sig, q = table.n_signatures, len(plan.columns)
+    sig_levels = np.zeros((n_sig, q), dtype=np.int64)
+    for j, levels in enumerate(result.levels):
+        sig_levels[table.detail_signature, j] = levels  # a signature's details share one partition
+    suppressed = np.zeros(n_sig, dtype=np.bool_)
+    suppressed[table.detail_signature[result.suppressed_rows]] = True
+    d_supp = suppressed[table.detail_signature]
+    blanked: dict[str, int] = {}
+    for j, (name, h) in enumerate(zip(plan.columns, encoded, strict=True)):
+        top = h.height - 1
+        star = h.labels[top] == ("*",)
+        base_blank = plan.quasi_identifiers[j].min_level == top and star
+        now = d_supp | ((result.levels[j] == top) & star)
+        blanked[name] = 0 if base_blank else int(table.detail_count[now].sum())
+    return LocalRelease(
+        method="local_recoding",
+        quasi_identifiers=plan.columns,
+        base_levels=tuple(q.min_level for q in plan.quasi_identifiers),
+        signature_levels=sig_levels,
+        suppressed_signatures=suppressed,
+        n_persons=table.n_persons,
+        n_records=table.n_records,
+        suppressed_persons=int(table.persons[suppressed].sum()),
+        suppressed_records=int(table.detail_count[d_supp].sum()),
+        class_sizes=result.released_class_sizes,
+        loss=result.loss,
+        loss_by_attribute=result.loss_by_attribute,
+        cells_blanked=sum(blanked.values()),
+        cells_blanked_by_attribute=blanked,
+        partitions=result.partitions,
+        rounds=result.rounds,
+        seconds=result.seconds,
+    )
 
 
 def signature_of_rows(source: pa.Table, table: PersonTable, person_key: str | None) -> np.ndarray:
