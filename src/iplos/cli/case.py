@@ -271,12 +271,15 @@ def serve(
     import uvicorn
 
     from iplos.config import Settings
+    from iplos.preview import Previews
     from iplos.web import create_app
 
     settings = Settings.from_env()
+    # Drafts are previewed on a synthetic register only; a linked case's counter-proposal on its extract.
+    previews = Previews(register=settings)
     # no `server: uvicorn` header: it tells an attacker which server and version to aim at
     uvicorn.run(
-        create_app(_service(), deliveries=settings.deliveries_dir),
+        create_app(_service(), deliveries=settings.deliveries_dir, previews=previews),
         host=host,
         port=port,
         server_header=False,

@@ -11,6 +11,7 @@ read at: a case that moved on in between is refused (409), never overwritten.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,6 +35,7 @@ from iplos.cases.population import Language, in_words
 from iplos.cases.table_request import table_in_words
 from iplos.cases.validation import level_options
 from iplos.errors import IplosError, Problem
+from iplos.preview import Consequences
 from iplos.web._commands import RETURN_SECTIONS, command_from_form, fields_of
 from iplos.web._pages_applicant import deliverable_levels
 from iplos.web._render import (
@@ -95,7 +97,11 @@ def case_page(
     problems: list[Problem] | tuple[Problem, ...] = (),
     status_code: int = 200,
     notice: str = "",
+    consequences: Consequences | None = None,
+    counter_form: Mapping[str, Sequence[str]] | None = None,
 ) -> Response:
+    from iplos.web._pages_preview import scale_of
+
     service = service_of(request)
     case = service.get(case_id, user.actor)
     allowed = PERMISSIONS[user.role][case.status]
@@ -124,6 +130,9 @@ def case_page(
         invoice=service.invoice(case_id, user.actor) if case.hours or case.invoices else None,
         population_words=population_in_words(request, case),
         tables_words=[table_in_words(t, _language(request)) for t in case.content.tables],
+        consequences=consequences,
+        counter_form=counter_form or {},
+        scale=scale_of(request),
     )
 
 

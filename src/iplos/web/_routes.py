@@ -186,6 +186,24 @@ def build_router(
         """Processing times (median, 90th percentile), share decided within 30 days, cases per status."""
         return _obj(service.statistics())
 
+    @router.get("/cases/{case_id}/risk-preview", tags=["cases"])
+    def risk_preview(case_id: str, request: Request, user: CurrentUser) -> JSONDict:
+        """The case's quasi-identifiers measured per person on the synthetic register (no real data),
+        as if everything it asks for were granted, and the coarsenings that would make it anonymous."""
+        case = service.get(case_id, user.actor)
+        preview: JSONDict = request.app.state.previews.risk(case).to_dict()
+        return preview
+
+    @router.post("/cases/{case_id}/counter-preview", tags=["cases"])
+    def counter_preview(
+        case_id: str, request: Request, user: CurrentUser, plan: Annotated[JSONDict, Body()]
+    ) -> JSONDict:
+        """What an anonymisation plan (a counter-proposal) would do, before it is filed: suppressed
+        persons, risk and loss on the case's linked extract, else on the synthetic register (`basis`)."""
+        case = service.get(case_id, user.actor)
+        answer: JSONDict = request.app.state.previews.counter(case, plan).to_dict()
+        return answer
+
     @router.get("/rate-card", tags=["reference"])
     def rate_card(user: CurrentUser) -> JSONDict:
         """The hourly rates offers and invoices are priced with."""

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from iplos import __version__
 from iplos.cases import CaseService
+from iplos.preview import Previews
 from iplos.web import _errors, _pages
 from iplos.web._routes import build_router
 from iplos.web.auth import Authenticator, BearerTokens
@@ -23,12 +24,15 @@ def create_app(
     *,
     throttle: LoginThrottle | None = None,
     max_body: int = MAX_BODY,
+    previews: Previews | None = None,
 ) -> FastAPI:
     """The web application over one case service: the JSON API (authenticators default to local
     bearer tokens) and the pages (cookie sessions; `secret` keys the CSRF tokens, random if None;
     `deliveries` is the folder delivered files are downloaded from, None for no downloads).
 
     `throttle` limits failed logins (default: `LoginThrottle()`); `max_body` bounds request bodies.
+    `previews` computes the applicant's risk previews and counter-proposal consequences (default:
+    on the process's synthetic register only, generated on first use).
     """
     app = FastAPI(
         title="iplos",
@@ -38,6 +42,7 @@ def create_app(
     )
     app.state.service = service
     app.state.throttle = throttle or LoginThrottle()
+    app.state.previews = previews or Previews()
     _errors.install(app)
     app.include_router(
         build_router(service, authenticators or [BearerTokens(service.users)], app.state.throttle)
