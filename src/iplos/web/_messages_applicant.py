@@ -76,4 +76,10 @@ APPLICANT_ENTRIES: dict[str, tuple[str, str]] = {
         "Not named in the counter-proposal, measured at their finest allowed level",
     ),
     "counter.suppressed_share": ("Andel undertrykt", "Share suppressed"),
+    # the decision letter as PDF
+    "letter.pdf": ("Last ned vedtaksbrevet (PDF)", "Download the decision letter (PDF)"),
+    "letter.pdf_preview": ("Forhåndsvis som PDF", "Preview as PDF"),
+    "letter.pdf_draft": ("UTKAST - ikke et fattet vedtak", "DRAFT - not a decision made"),
+    # attachments
+    "attachment.title": ("Vedlegg", "Attachments"),
 }

@@ -37,6 +37,7 @@ from iplos.cases.validation import level_options
 from iplos.errors import IplosError, Problem
 from iplos.preview import Consequences
 from iplos.web._commands import RETURN_SECTIONS, command_from_form, fields_of
+from iplos.web._letter_pdf import letter_pdf
 from iplos.web._pages_applicant import deliverable_levels
 from iplos.web._render import (
     PageUser,
@@ -170,6 +171,39 @@ def _failure(request: Request, user: User, case_id: str, exc: IplosError) -> Res
     return case_page(request, user, case_id, error=exc.message, problems=exc.problems, status_code=code)
 
 
+def _draft_letter(
+    request: Request, user: User, case_id: str, outcome: str, reasons: str, conditions: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The letter as it would read if the reviewer decided now with these choices (nothing recorded)."""
+    service = service_of(request)
+    case = service.get(case_id, user.actor)
+    if outcome not in ("approved", "partly_approved", "rejected"):
+        denied = any(d.outcome == "denied" for d in case.variable_decisions.values())
+        outcome = "partly_approved" if denied else "approved"
+    reasons = reasons or _msg(request, "review.default_reason")
+    draft = event_from_json(
+        {
+            "type": "CaseDecided",
+            "at": service.now().isoformat(),
+            "actor": user.username,
+            "role": user.role,
+            "outcome": outcome,
+            "reasons": [r.strip() for r in reasons.splitlines() if r.strip()],
+            "conditions": [c.strip() for c in conditions.splitlines() if c.strip()],
+        }
+    )
+    history = [e.event for e in service.history(case_id, user.actor)]
+    return letter([*history, draft]).data, {"outcome": outcome, "reasons": reasons, "conditions": conditions}
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
 def build_case_router() -> APIRouter:
     router = APIRouter(prefix="/app/cases", include_in_schema=False)
 
@@ -266,6 +300,16 @@ def build_case_router() -> APIRouter:
             return case_page(request, user, case_id, error=exc.message, status_code=409)
         return render(request, "letter.html.j2", user=user, case=case, letter=result.data, preview=None)
 
+    @router.get("/{case_id}/letter.pdf")
+    def issued_letter_pdf(request: Request, user: PageUser, case_id: str) -> Response:
+        service = service_of(request)
+        service.get(case_id, user.actor)
+        try:
+            result = service.letter(case_id, user.actor)
+        except CommandRefused as exc:
+            return case_page(request, user, case_id, error=exc.message, status_code=409)
+        return _pdf(letter_pdf(result.data, lang_of(request)), f"vedtak-{case_id}.pdf")
+
     @router.get("/{case_id}/letter/preview", response_class=HTMLResponse)
     def letter_preview(
         request: Request,
@@ -276,33 +320,29 @@ def build_case_router() -> APIRouter:
         conditions: str = "",
     ) -> Response:
         require(user, "reviewer")
-        service = service_of(request)
-        case = service.get(case_id, user.actor)
-        if outcome not in ("approved", "partly_approved", "rejected"):
-            denied = any(d.outcome == "denied" for d in case.variable_decisions.values())
-            outcome = "partly_approved" if denied else "approved"
-        reasons = reasons or _msg(request, "review.default_reason")
-        draft = event_from_json(
-            {
-                "type": "CaseDecided",
-                "at": service.now().isoformat(),
-                "actor": user.username,
-                "role": user.role,
-                "outcome": outcome,
-                "reasons": [r.strip() for r in reasons.splitlines() if r.strip()],
-                "conditions": [c.strip() for c in conditions.splitlines() if c.strip()],
-            }
-        )
-        history = [e.event for e in service.history(case_id, user.actor)]
-        result = letter([*history, draft])
+        case = service_of(request).get(case_id, user.actor)
+        data, chosen = _draft_letter(request, user, case_id, outcome, reasons, conditions)
         return render(
             request,
             "letter.html.j2",
             user=user,
             case=case,
-            letter=result.data,
-            preview={"outcome": outcome, "reasons": reasons, "conditions": conditions},
+            letter=data,
+            preview=chosen,
         )
+
+    @router.get("/{case_id}/letter/preview.pdf")
+    def letter_preview_pdf(
+        request: Request,
+        user: PageUser,
+        case_id: str,
+        outcome: str = "",
+        reasons: str = "",
+        conditions: str = "",
+    ) -> Response:
+        require(user, "reviewer")
+        data, _ = _draft_letter(request, user, case_id, outcome, reasons, conditions)
+        return _pdf(letter_pdf(data, lang_of(request), draft=True), f"vedtak-{case_id}-utkast.pdf")
 
     @router.get("/{case_id}/invoice", response_class=HTMLResponse)
     def invoice(request: Request, user: PageUser, case_id: str) -> Response:
