@@ -80,6 +80,32 @@ APPLICANT_ENTRIES: dict[str, tuple[str, str]] = {
     "letter.pdf": ("Last ned vedtaksbrevet (PDF)", "Download the decision letter (PDF)"),
     "letter.pdf_preview": ("Forhåndsvis som PDF", "Preview as PDF"),
     "letter.pdf_draft": ("UTKAST - ikke et fattet vedtak", "DRAFT - not a decision made"),
+    # OpenID Connect login
+    "login.oidc": ("Logg inn med {name}", "Log in with {name}"),
+    "login.oidc_failed": ("Innloggingen ble avvist: {reason}", "The login was refused: {reason}"),
     # attachments
     "attachment.title": ("Vedlegg", "Attachments"),
+    "attachment.kind": ("Dokumenttype", "Kind of document"),
+    "attachment.kind.rek_approval": ("REK-godkjenning", "REK approval"),
+    "attachment.kind.dpia": (
+        "Personvernkonsekvensvurdering (DPIA)",
+        "Data protection impact assessment (DPIA)",
+    ),
+    "attachment.kind.register_decision": ("Vedtak fra et annet register", "Another register's decision"),
+    "attachment.kind.other": ("Annet", "Other"),
+    "attachment.file": ("PDF-fil", "PDF file"),
+    "attachment.hint": ("Bare PDF, høyst 10 MiB.", "PDF only, at most 10 MiB."),
+    "attachment.pages": ("Sider", "Pages"),
+    "attachment.upload": ("Last opp vedlegget", "Upload the attachment"),
+    "attachment.none": ("Ingen vedlegg ennå.", "No attachments yet."),
+    "field.attachment.file": ("PDF-fil", "PDF file"),
+    "field.attachment.kind": ("Dokumenttype", "Kind of document"),
+    "rule.attachment_empty": ("Filen er tom.", "The file is empty."),
+    "rule.attachment_size": ("Filen er større enn 10 MiB.", "The file is larger than 10 MiB."),
+    "rule.attachment_not_pdf": ("Filen er ikke en lesbar PDF.", "The file is not a readable PDF."),
+    "rule.attachment_encrypted": (
+        "PDF-en er kryptert; legg den ved uten passord.",
+        "The PDF is encrypted; attach it without a password.",
+    ),
+    "event.AttachmentAdded": ("Vedlegg lagt til", "Attachment added"),
 }

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from iplos.cases import (
+    ATTACHMENT_KINDS,
     PERMISSIONS,
     Case,
     CommandRefused,
@@ -133,6 +134,8 @@ def case_page(
         tables_words=[table_in_words(t, _language(request)) for t in case.content.tables],
         consequences=consequences,
         counter_form=counter_form or {},
+        uploads=request.app.state.attachments is not None,
+        attachment_kinds=ATTACHMENT_KINDS,
         scale=scale_of(request),
     )
 
@@ -194,6 +197,14 @@ def _draft_letter(
     )
     history = [e.event for e in service.history(case_id, user.actor)]
     return letter([*history, draft]).data, {"outcome": outcome, "reasons": reasons, "conditions": conditions}
+
+
+def _attachment_lines(request: Request, case: Case) -> list[dict[str, str]]:
+    """The case's attachments as the letter lists them (kind in the page's language)."""
+    return [
+        {"kind": _msg(request, f"attachment.kind.{a.kind}"), "filename": a.filename, "sha256": a.sha256}
+        for a in case.attachments
+    ]
 
 
 def _pdf(content: bytes, filename: str) -> Response:
@@ -303,12 +314,13 @@ def build_case_router() -> APIRouter:
     @router.get("/{case_id}/letter.pdf")
     def issued_letter_pdf(request: Request, user: PageUser, case_id: str) -> Response:
         service = service_of(request)
-        service.get(case_id, user.actor)
+        case = service.get(case_id, user.actor)
         try:
             result = service.letter(case_id, user.actor)
         except CommandRefused as exc:
             return case_page(request, user, case_id, error=exc.message, status_code=409)
-        return _pdf(letter_pdf(result.data, lang_of(request)), f"vedtak-{case_id}.pdf")
+        pdf = letter_pdf(result.data, lang_of(request), attachments=_attachment_lines(request, case))
+        return _pdf(pdf, f"vedtak-{case_id}.pdf")
 
     @router.get("/{case_id}/letter/preview", response_class=HTMLResponse)
     def letter_preview(
@@ -341,8 +353,10 @@ def build_case_router() -> APIRouter:
         conditions: str = "",
     ) -> Response:
         require(user, "reviewer")
+        case = service_of(request).get(case_id, user.actor)
         data, _ = _draft_letter(request, user, case_id, outcome, reasons, conditions)
-        return _pdf(letter_pdf(data, lang_of(request), draft=True), f"vedtak-{case_id}-utkast.pdf")
+        pdf = letter_pdf(data, lang_of(request), draft=True, attachments=_attachment_lines(request, case))
+        return _pdf(pdf, f"vedtak-{case_id}-utkast.pdf")
 
     @router.get("/{case_id}/invoice", response_class=HTMLResponse)
     def invoice(request: Request, user: PageUser, case_id: str) -> Response:
