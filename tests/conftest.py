@@ -125,3 +125,13 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     spark.stop()
     if started:
         _cluster("stop")
+
+
+@pytest.fixture(scope="session")
+def preview_register(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One tiny synthetic register for the preview tests (generated once per run, a few seconds)."""
+    from iplos.preview import SyntheticRegister
+
+    register = SyntheticRegister(0.003, home=tmp_path_factory.mktemp("preview-register"))
+    register.settings()
+    return register

@@ -24,7 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "release": {"sdc", "engine", "catalog"},
     "delivery": {"linkage", "release", "sdc", "cases", "engine", "catalog", "ident"},
     "jobs": {"delivery", "linkage", "release", "sdc", "cases", "engine", "catalog", "ident"},
-    "web": {"cases", "catalog", "release", "sdc", "jobs"},
+    "preview": {"synth", "delivery", "linkage", "release", "sdc", "cases", "engine", "catalog", "ident"},
+    "web": {"cases", "catalog", "release", "sdc", "jobs", "preview"},
 }
 
 # Pure-logic packages never import a database driver, a dataframe engine or the web framework.

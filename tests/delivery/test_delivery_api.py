@@ -8,6 +8,7 @@ import iplos.delivery
 
 def test_public_api_is_pinned() -> None:
     assert sorted(iplos.delivery.__all__) == [
+        "Anonymisation",
         "ColumnInfo",
         "Criteria",
         "Delivered",
@@ -21,10 +22,15 @@ def test_public_api_is_pinned() -> None:
         "Release",
         "ReleaseRefused",
         "StepResult",
+        "alternatives",
+        "anonymisation_setup",
         "evaluate",
         "forbidden_columns",
+        "linkage_request",
         "propose",
         "release_gate",
+        "required_levels",
+        "risk_from_sizes",
         "scan_folder",
         "write_delivery",
     ]

@@ -64,14 +64,15 @@ def _free_port() -> int:
         return port
 
 
-def live_server(path: Path) -> Iterator[LiveServer]:
-    """The app on 127.0.0.1 in a thread, over a SQLite case store with one user per role."""
+def live_server(path: Path, **app_options: Any) -> Iterator[LiveServer]:
+    """The app on 127.0.0.1 in a thread, over a SQLite case store with one user per role
+    (`app_options` go to `create_app`: previews, attachments, ...)."""
     service = CaseService(f"sqlite:///{path / 'cases.db'}")
     for name, role in USERS.items():
         service.users.create(name, PASSWORD, role, NAMES[name])  # type: ignore[arg-type]
     port = _free_port()
     deliveries = path / "deliveries"
-    app = create_app(service, deliveries=deliveries)
+    app = create_app(service, deliveries=deliveries, **app_options)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -69,8 +69,9 @@ def test_login(api: Api) -> None:
 def test_openapi_lists_every_command(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
     for name in COMMAND_TYPES:
-        if name != "create_draft":
+        if name not in ("create_draft", "add_attachment"):
             assert f"/api/cases/{{case_id}}/{name}" in paths
+    assert "/api/cases/{case_id}/attachments" in paths  # add_attachment: a multipart upload
     assert "/api/cases" in paths and "/api/cases/{case_id}/letter" in paths
 
 
@@ -279,7 +280,10 @@ def test_every_refused_transition(api: Api, case_per_status: dict[str, str], sta
     case = api.service.get(cid)
     checked = 0
     for role in ROLES:
-        for name in sorted(commands_of(role) - PERMISSIONS[role][status] - {"create_draft"}):
+        # add_attachment is a multipart upload (tests/web/test_web_attachments.py checks its refusals)
+        for name in sorted(
+            commands_of(role) - PERMISSIONS[role][status] - {"create_draft", "add_attachment"}
+        ):
             response = api.post(ACTING[role], f"/api/cases/{cid}/{name}", body_for(name, case, api.clock()))
             assert response.status_code == 409, (
                 f"{role} {name} in {status}: {response.status_code} {response.text}"

@@ -21,10 +21,12 @@ from iplos.cases.exceptions import CaseNotFound, CommandRefused, ConcurrencyErro
 from iplos.cases.granted import Grant, grant
 from iplos.cases.letter import Letter, letter
 from iplos.cases.model import (
+    ATTACHMENT_KINDS,
     ROLES,
     STATUSES,
     AnonymisationRound,
     Application,
+    Attachment,
     EstimateLine,
     Invoice,
     LegalBasis,
@@ -57,6 +59,7 @@ from iplos.cases.validation import ANONYMISATION_PLAN_SCHEMA, involved_registers
 
 __all__ = [
     "ANONYMISATION_PLAN_SCHEMA",
+    "ATTACHMENT_KINDS",
     "COMMAND_TYPES",
     "EVENT_TYPES",
     "LIMIT_DAYS",
@@ -67,6 +70,7 @@ __all__ = [
     "AgeRange",
     "AnonymisationRound",
     "Application",
+    "Attachment",
     "BirthYears",
     "Case",
     "CaseNotFound",

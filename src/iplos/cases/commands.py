@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from iplos.cases.model import (
     AppealOutcome,
     Application,
+    AttachmentKind,
     CaseOutcome,
     EstimateLine,
     Kind,
@@ -191,6 +192,17 @@ class RecordDelivery(Command):
 
 
 @dataclass(frozen=True)
+class AddAttachment(Command):
+    """Record a PDF attached to the application (stored by its SHA-256 before this is given)."""
+
+    kind: AttachmentKind
+    filename: str
+    sha256: str
+    size: int
+    pages: int
+
+
+@dataclass(frozen=True)
 class RecordHours(Command):
     """Record hours worked on the case by a staff group of the rate card."""
 
@@ -251,6 +263,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         StartDelivery,
         RecordDelivery,
         RecordHours,
+        AddAttachment,
         IssueInvoice,
         ConfirmDeletion,
         Close,

@@ -8,6 +8,7 @@ the catalogue, the base case of a change application, the new case id) comes in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from iplos.cases import events as ev
 from iplos.cases._catalogue import CatalogueView, coarser_levels, default_catalogue
 from iplos.cases.carry import carried_decisions
 from iplos.cases.invoice import compute_invoice
-from iplos.cases.model import Application, Role
+from iplos.cases.model import ATTACHMENT_KINDS, Application, Role
 from iplos.cases.permissions import APPLICANT_ROLES, CREATE_ROLES, allowed, commands_of, statuses_allowing
 from iplos.cases.ratecard import RateCard
 from iplos.cases.state import Case
@@ -462,6 +463,25 @@ def _hours(
     ]
 
 
+def _attach(
+    c: cmd.AddAttachment, case: Case, actor: Actor, now: datetime, ctx: Context, meta: dict[str, Any]
+) -> Result:
+    if c.kind not in ATTACHMENT_KINDS:
+        return Rejected(f"attachment kind {c.kind!r} is not one of {', '.join(ATTACHMENT_KINDS)}")
+    if not re.fullmatch(r"[0-9a-f]{64}", c.sha256):
+        return Rejected("the attachment's SHA-256 must be 64 lowercase hex digits")
+    name = c.filename.strip()
+    if not name or len(name) > 200 or any(ch in name for ch in "/\\\x00"):
+        return Rejected("the attachment needs a file name (at most 200 characters, no path)")
+    if c.size <= 0 or c.pages <= 0:
+        return Rejected("the attachment must have a positive size and at least one page")
+    if any(a.sha256 == c.sha256 for a in case.attachments):
+        return Rejected(f"{name} is already attached (the same file, SHA-256 {c.sha256[:12]}...)")
+    return [
+        ev.AttachmentAdded(kind=c.kind, filename=name, sha256=c.sha256, size=c.size, pages=c.pages, **meta)
+    ]
+
+
 def _invoice(
     c: cmd.IssueInvoice, case: Case, actor: Actor, now: datetime, ctx: Context, meta: dict[str, Any]
 ) -> Result:
@@ -521,6 +541,7 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.StartDelivery: _start_delivery,
     cmd.RecordDelivery: _deliver,
     cmd.RecordHours: _hours,
+    cmd.AddAttachment: _attach,
     cmd.IssueInvoice: _invoice,
     cmd.ConfirmDeletion: _deletion,
     cmd.Close: _close,

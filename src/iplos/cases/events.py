@@ -26,6 +26,7 @@ events (`state.evolve`). Every event carries when (`at`, UTC), who (`actor`) and
 | DeliveryStarted | (unchanged; the delivery is pending until Delivered) | processor |
 | Delivered | delivered | processor |
 | HoursRecorded | (unchanged) | processor |
+| AttachmentAdded | (unchanged) | applicant |
 | InvoiceIssued | invoiced | processor |
 | DeletionConfirmed | deletion_confirmed | applicant |
 | Closed | closed | reviewer or administrator |
@@ -43,6 +44,7 @@ from iplos.cases._codec import JSON, canonical_json, from_json, to_json
 from iplos.cases.model import (
     AppealOutcome,
     Application,
+    AttachmentKind,
     CaseOutcome,
     Kind,
     PricedLine,
@@ -208,6 +210,15 @@ class HoursRecorded(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AttachmentAdded(Event):
+    kind: AttachmentKind
+    filename: str
+    sha256: str
+    size: int
+    pages: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class InvoiceIssued(Event):
     number: str
     lines: tuple[PricedLine, ...]
@@ -255,6 +266,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DeliveryStarted,
         Delivered,
         HoursRecorded,
+        AttachmentAdded,
         InvoiceIssued,
         DeletionConfirmed,
         Closed,
@@ -285,6 +297,7 @@ EventName = Literal[
     "DeliveryStarted",
     "Delivered",
     "HoursRecorded",
+    "AttachmentAdded",
     "InvoiceIssued",
     "DeletionConfirmed",
     "Closed",

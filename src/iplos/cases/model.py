@@ -227,6 +227,23 @@ class AnonymisationRound:
     comment: str = ""
 
 
+AttachmentKind = Literal["rek_approval", "dpia", "register_decision", "other"]
+ATTACHMENT_KINDS: tuple[AttachmentKind, ...] = ("rek_approval", "dpia", "register_decision", "other")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A PDF the applicant attached (REK approval, DPIA, another register's decision), stored by its
+    SHA-256 (the file itself lives outside the case store, content-addressed)."""
+
+    kind: AttachmentKind
+    filename: str
+    sha256: str
+    size: int
+    pages: int
+    added_by: str = ""
+
+
 @dataclass(frozen=True)
 class HoursEntry:
     """Hours worked on the case by one staff group (the invoice is computed from these)."""

@@ -43,8 +43,10 @@ def _with(
 _RULES: dict[Role, dict[Status, tuple[str, ...]]] = {
     "applicant": _with(
         {
-            "draft": ("edit_draft", "submit"),
-            "returned": ("edit_draft", "resubmit"),
+            "draft": ("edit_draft", "submit", "add_attachment"),
+            "returned": ("edit_draft", "resubmit", "add_attachment"),
+            "submitted": ("add_attachment",),
+            "under_review": ("add_attachment",),
             "approved": ("lodge_appeal",),
             "partly_approved": ("lodge_appeal",),
             "rejected": ("lodge_appeal",),

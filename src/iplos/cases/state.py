@@ -12,6 +12,7 @@ from iplos.cases.model import (
     AnonymisationRound,
     Appeal,
     Application,
+    Attachment,
     CaseOutcome,
     Delivery,
     HoursEntry,
@@ -66,6 +67,7 @@ class Case:
     pending_delivery: str | None = None
     """A delivery started (`DeliveryStarted`) but not yet recorded as delivered."""
     hours: tuple[HoursEntry, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
     invoices: tuple[Invoice, ...] = ()
     deletion_confirmed_on: date | None = None
     closed_reason: str | None = None
@@ -233,6 +235,9 @@ def evolve(case: Case, event: ev.Event) -> Case:
         case ev.HoursRecorded():
             entry = HoursEntry(event.staff_group, event.hours, event.work_date, event.note, event.actor)
             return replace(case, version=n, hours=(*case.hours, entry))
+        case ev.AttachmentAdded():
+            added = Attachment(event.kind, event.filename, event.sha256, event.size, event.pages, event.actor)
+            return replace(case, version=n, attachments=(*case.attachments, added))
         case ev.InvoiceIssued():
             invoice = Invoice(event.number, event.lines, event.total, event.currency, event.at.date())
             return replace(case, version=n, status="invoiced", invoices=(*case.invoices, invoice))

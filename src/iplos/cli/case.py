@@ -271,12 +271,22 @@ def serve(
     import uvicorn
 
     from iplos.config import Settings
+    from iplos.preview import Previews
     from iplos.web import create_app
+    from iplos.web.oidc import oidc_from_env
 
     settings = Settings.from_env()
+    # Drafts are previewed on a synthetic register only; a linked case's counter-proposal on its extract.
+    previews = Previews(register=settings)
     # no `server: uvicorn` header: it tells an attacker which server and version to aim at
     uvicorn.run(
-        create_app(_service(), deliveries=settings.deliveries_dir),
+        create_app(
+            _service(),
+            deliveries=settings.deliveries_dir,
+            previews=previews,
+            attachments=settings.home / "attachments",
+            oidc=oidc_from_env(os.environ),
+        ),
         host=host,
         port=port,
         server_header=False,

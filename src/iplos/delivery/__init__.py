@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
-from iplos.delivery._anonymise import Evaluation, evaluate, propose
+from iplos.delivery._anonymise import Evaluation, alternatives, evaluate, propose
+from iplos.delivery._case import Anonymisation, anonymisation_setup, linkage_request, required_levels
+from iplos.delivery._documents import risk_from_sizes
 from iplos.delivery._gate import GateResult, Measure, ReleaseRefused, release_gate
 from iplos.delivery._plan import Plan, QuasiIdentifier
 from iplos.delivery._process import Processor, StepResult, forbidden_columns
@@ -21,6 +23,7 @@ from iplos.delivery._scan import Finding, scan_folder
 from iplos.delivery._write import Delivered, write_delivery
 
 __all__ = [
+    "Anonymisation",
     "ColumnInfo",
     "Criteria",
     "Delivered",
@@ -34,10 +37,15 @@ __all__ = [
     "Release",
     "ReleaseRefused",
     "StepResult",
+    "alternatives",
+    "anonymisation_setup",
     "evaluate",
     "forbidden_columns",
+    "linkage_request",
     "propose",
     "release_gate",
+    "required_levels",
+    "risk_from_sizes",
     "scan_folder",
     "write_delivery",
 ]

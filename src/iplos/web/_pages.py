@@ -19,10 +19,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from iplos.cases import CaseNotFound, CaseService, CommandRefused, ConcurrencyError, PermissionDenied
 from iplos.errors import IplosError
 from iplos.web import _errors
+from iplos.web._attachments import AttachmentStore
 from iplos.web._pages_applicant import build_applicant_router
+from iplos.web._pages_attachments import build_attachments_router
 from iplos.web._pages_case import build_case_router
 from iplos.web._pages_delivery import build_delivery_router
 from iplos.web._pages_messages import build_messages_router
+from iplos.web._pages_oidc import build_oidc_router
+from iplos.web._pages_preview import build_preview_router
 from iplos.web._pages_public import build_public_router
 from iplos.web._pages_staff import build_staff_router
 from iplos.web._render import Forbidden, LoginRequired, redirect, render
@@ -87,17 +91,26 @@ ROUTERS = (
     build_delivery_router,
     build_staff_router,
     build_messages_router,
+    build_preview_router,
+    build_attachments_router,
+    build_oidc_router,
 )
 """The page routers' builders (a test walks their POST routes to check each demands the CSRF token)."""
 
 
 def install(
-    app: FastAPI, service: CaseService, secret: bytes | None = None, deliveries: Path | None = None
+    app: FastAPI,
+    service: CaseService,
+    secret: bytes | None = None,
+    deliveries: Path | None = None,
+    attachments: Path | None = None,
 ) -> None:
     """Add the pages, the static files and the HTML error handlers to the app (`deliveries`: the
-    folder of delivered files, for the download pages; None: no downloads from this server)."""
+    folder of delivered files, for the download pages; None: no downloads from this server;
+    `attachments`: the folder uploaded PDFs are kept in by SHA-256; None: no uploads)."""
     app.state.sessions = Sessions(service.users, secret, service.now)
     app.state.deliveries = deliveries
+    app.state.attachments = AttachmentStore(attachments) if attachments is not None else None
     app.mount("/static", StaticFiles(directory=str(files("iplos.web") / "static")), name="static")
     for build in ROUTERS:
         app.include_router(build())

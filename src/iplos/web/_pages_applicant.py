@@ -149,7 +149,7 @@ def build_applicant_router() -> APIRouter:
     def edit_page(request: Request, user: PageUser, case_id: str) -> Response:
         require(user, "applicant")
         case = editable_case(request, user, case_id)
-        return _edit(request, user, case, {})
+        return _edit(request, user, case, {}, show_preview=request.query_params.get("preview") == "1")
 
     @router.post("/cases/{case_id}/edit", response_class=HTMLResponse)
     def edit(request: Request, user: PageUser, case_id: str, form: PostedForm) -> Response:
@@ -174,6 +174,8 @@ def build_applicant_router() -> APIRouter:
             content = _tables_form.with_table(content)
         if content != case.content:
             case = service.edit_draft(case_id, user.actor, content, expected_version=case.version)
+        if action == "preview":
+            return redirect(f"/app/cases/{case_id}/edit?preview=1#risk-preview")
         if action != "submit":
             return redirect(f"/app/cases/{case_id}/edit#{_anchor(action)}")
         try:
@@ -230,7 +232,10 @@ def _edit(
     posted: dict[str, Any],
     problems: list[Problem] | tuple[Problem, ...] = (),
     status_code: int = 200,
+    show_preview: bool = False,
 ) -> Response:
+    from iplos.web._pages_preview import risk_of, scale_of
+
     c = case.content
     p, lb = c.project, c.legal_basis
 
@@ -297,6 +302,8 @@ def _edit(
         if c.population.has_criteria or c.population.description
         else "",
         last_return=case.returns[-1] if case.returns else (),
+        preview=risk_of(request, case) if show_preview else None,
+        scale=scale_of(request),
     )
 
 

@@ -11,6 +11,7 @@ read at: a case that moved on in between is refused (409), never overwritten.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from iplos.cases import (
+    ATTACHMENT_KINDS,
     PERMISSIONS,
     Case,
     CommandRefused,
@@ -34,7 +36,9 @@ from iplos.cases.population import Language, in_words
 from iplos.cases.table_request import table_in_words
 from iplos.cases.validation import level_options
 from iplos.errors import IplosError, Problem
+from iplos.preview import Consequences
 from iplos.web._commands import RETURN_SECTIONS, command_from_form, fields_of
+from iplos.web._letter_pdf import letter_pdf
 from iplos.web._pages_applicant import deliverable_levels
 from iplos.web._render import (
     PageUser,
@@ -95,7 +99,11 @@ def case_page(
     problems: list[Problem] | tuple[Problem, ...] = (),
     status_code: int = 200,
     notice: str = "",
+    consequences: Consequences | None = None,
+    counter_form: Mapping[str, Sequence[str]] | None = None,
 ) -> Response:
+    from iplos.web._pages_preview import scale_of
+
     service = service_of(request)
     case = service.get(case_id, user.actor)
     allowed = PERMISSIONS[user.role][case.status]
@@ -124,6 +132,11 @@ def case_page(
         invoice=service.invoice(case_id, user.actor) if case.hours or case.invoices else None,
         population_words=population_in_words(request, case),
         tables_words=[table_in_words(t, _language(request)) for t in case.content.tables],
+        consequences=consequences,
+        counter_form=counter_form or {},
+        uploads=request.app.state.attachments is not None,
+        attachment_kinds=ATTACHMENT_KINDS,
+        scale=scale_of(request),
     )
 
 
@@ -159,6 +172,47 @@ def _failure(request: Request, user: User, case_id: str, exc: IplosError) -> Res
     if isinstance(exc, ConcurrencyError):
         code = 409
     return case_page(request, user, case_id, error=exc.message, problems=exc.problems, status_code=code)
+
+
+def _draft_letter(
+    request: Request, user: User, case_id: str, outcome: str, reasons: str, conditions: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The letter as it would read if the reviewer decided now with these choices (nothing recorded)."""
+    service = service_of(request)
+    case = service.get(case_id, user.actor)
+    if outcome not in ("approved", "partly_approved", "rejected"):
+        denied = any(d.outcome == "denied" for d in case.variable_decisions.values())
+        outcome = "partly_approved" if denied else "approved"
+    reasons = reasons or _msg(request, "review.default_reason")
+    draft = event_from_json(
+        {
+            "type": "CaseDecided",
+            "at": service.now().isoformat(),
+            "actor": user.username,
+            "role": user.role,
+            "outcome": outcome,
+            "reasons": [r.strip() for r in reasons.splitlines() if r.strip()],
+            "conditions": [c.strip() for c in conditions.splitlines() if c.strip()],
+        }
+    )
+    history = [e.event for e in service.history(case_id, user.actor)]
+    return letter([*history, draft]).data, {"outcome": outcome, "reasons": reasons, "conditions": conditions}
+
+
+def _attachment_lines(request: Request, case: Case) -> list[dict[str, str]]:
+    """The case's attachments as the letter lists them (kind in the page's language)."""
+    return [
+        {"kind": _msg(request, f"attachment.kind.{a.kind}"), "filename": a.filename, "sha256": a.sha256}
+        for a in case.attachments
+    ]
+
+
+def _pdf(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 def build_case_router() -> APIRouter:
@@ -257,6 +311,17 @@ def build_case_router() -> APIRouter:
             return case_page(request, user, case_id, error=exc.message, status_code=409)
         return render(request, "letter.html.j2", user=user, case=case, letter=result.data, preview=None)
 
+    @router.get("/{case_id}/letter.pdf")
+    def issued_letter_pdf(request: Request, user: PageUser, case_id: str) -> Response:
+        service = service_of(request)
+        case = service.get(case_id, user.actor)
+        try:
+            result = service.letter(case_id, user.actor)
+        except CommandRefused as exc:
+            return case_page(request, user, case_id, error=exc.message, status_code=409)
+        pdf = letter_pdf(result.data, lang_of(request), attachments=_attachment_lines(request, case))
+        return _pdf(pdf, f"vedtak-{case_id}.pdf")
+
     @router.get("/{case_id}/letter/preview", response_class=HTMLResponse)
     def letter_preview(
         request: Request,
@@ -267,33 +332,31 @@ def build_case_router() -> APIRouter:
         conditions: str = "",
     ) -> Response:
         require(user, "reviewer")
-        service = service_of(request)
-        case = service.get(case_id, user.actor)
-        if outcome not in ("approved", "partly_approved", "rejected"):
-            denied = any(d.outcome == "denied" for d in case.variable_decisions.values())
-            outcome = "partly_approved" if denied else "approved"
-        reasons = reasons or _msg(request, "review.default_reason")
-        draft = event_from_json(
-            {
-                "type": "CaseDecided",
-                "at": service.now().isoformat(),
-                "actor": user.username,
-                "role": user.role,
-                "outcome": outcome,
-                "reasons": [r.strip() for r in reasons.splitlines() if r.strip()],
-                "conditions": [c.strip() for c in conditions.splitlines() if c.strip()],
-            }
-        )
-        history = [e.event for e in service.history(case_id, user.actor)]
-        result = letter([*history, draft])
+        case = service_of(request).get(case_id, user.actor)
+        data, chosen = _draft_letter(request, user, case_id, outcome, reasons, conditions)
         return render(
             request,
             "letter.html.j2",
             user=user,
             case=case,
-            letter=result.data,
-            preview={"outcome": outcome, "reasons": reasons, "conditions": conditions},
+            letter=data,
+            preview=chosen,
         )
+
+    @router.get("/{case_id}/letter/preview.pdf")
+    def letter_preview_pdf(
+        request: Request,
+        user: PageUser,
+        case_id: str,
+        outcome: str = "",
+        reasons: str = "",
+        conditions: str = "",
+    ) -> Response:
+        require(user, "reviewer")
+        case = service_of(request).get(case_id, user.actor)
+        data, _ = _draft_letter(request, user, case_id, outcome, reasons, conditions)
+        pdf = letter_pdf(data, lang_of(request), draft=True, attachments=_attachment_lines(request, case))
+        return _pdf(pdf, f"vedtak-{case_id}-utkast.pdf")
 
     @router.get("/{case_id}/invoice", response_class=HTMLResponse)
     def invoice(request: Request, user: PageUser, case_id: str) -> Response:

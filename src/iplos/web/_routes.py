@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Form, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 
 from iplos.cases import (
@@ -28,7 +28,7 @@ from iplos.cases import (
     event_to_json,
     to_json,
 )
-from iplos.cases.commands import CreateDraft
+from iplos.cases.commands import AddAttachment, CreateDraft
 from iplos.web.auth import Authenticator
 from iplos.web.security import LoginThrottle
 
@@ -186,6 +186,44 @@ def build_router(
         """Processing times (median, 90th percentile), share decided within 30 days, cases per status."""
         return _obj(service.statistics())
 
+    @router.get("/cases/{case_id}/risk-preview", tags=["cases"])
+    def risk_preview(case_id: str, request: Request, user: CurrentUser) -> JSONDict:
+        """The case's quasi-identifiers measured per person on the synthetic register (no real data),
+        as if everything it asks for were granted, and the coarsenings that would make it anonymous."""
+        case = service.get(case_id, user.actor)
+        preview: JSONDict = request.app.state.previews.risk(case).to_dict()
+        return preview
+
+    @router.post("/cases/{case_id}/counter-preview", tags=["cases"])
+    def counter_preview(
+        case_id: str, request: Request, user: CurrentUser, plan: Annotated[JSONDict, Body()]
+    ) -> JSONDict:
+        """What an anonymisation plan (a counter-proposal) would do, before it is filed: suppressed
+        persons, risk and loss on the case's linked extract, else on the synthetic register (`basis`)."""
+        case = service.get(case_id, user.actor)
+        answer: JSONDict = request.app.state.previews.counter(case, plan).to_dict()
+        return answer
+
+    @router.post("/cases/{case_id}/attachments", tags=["commands"])
+    def add_attachment(
+        case_id: str,
+        request: Request,
+        user: CurrentUser,
+        kind: Annotated[str, Form(description="rek_approval, dpia, register_decision or other")],
+        file: Annotated[UploadFile, File(description="the PDF (at most 10 MiB)")],
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> JSONDict:
+        """Attach a PDF (multipart upload): checked, stored by its SHA-256, recorded as AttachmentAdded."""
+        from iplos.web._pages_attachments import attach, read_upload, store_of
+
+        service.get(case_id, user.actor)
+        store = store_of(request)
+        if store is None:
+            raise HTTPException(409, "this server keeps no attachments")
+        filename, data = read_upload(file)
+        attach(service, store, case_id, user, kind, filename, data, _version(if_match))
+        return _obj(service.get(case_id, user.actor).attachments[-1])
+
     @router.get("/rate-card", tags=["reference"])
     def rate_card(user: CurrentUser) -> JSONDict:
         """The hourly rates offers and invoices are priced with."""
@@ -197,7 +235,7 @@ def build_router(
         return {role: {s: sorted(c) for s, c in table.items() if c} for role, table in PERMISSIONS.items()}
 
     for name, command_type in COMMAND_TYPES.items():
-        if command_type is not CreateDraft:
+        if command_type not in (CreateDraft, AddAttachment):  # an attachment comes as an upload
             router.add_api_route(
                 f"/cases/{{case_id}}/{name}",
                 _command_endpoint(service, command_type, current_user),

@@ -9,9 +9,11 @@ from fastapi import FastAPI
 
 from iplos import __version__
 from iplos.cases import CaseService
+from iplos.preview import Previews
 from iplos.web import _errors, _pages
 from iplos.web._routes import build_router
 from iplos.web.auth import Authenticator, BearerTokens
+from iplos.web.oidc import OidcLogin
 from iplos.web.security import MAX_BODY, LoginThrottle, SecurityMiddleware
 
 
@@ -23,12 +25,19 @@ def create_app(
     *,
     throttle: LoginThrottle | None = None,
     max_body: int = MAX_BODY,
+    previews: Previews | None = None,
+    attachments: Path | None = None,
+    oidc: OidcLogin | None = None,
 ) -> FastAPI:
     """The web application over one case service: the JSON API (authenticators default to local
     bearer tokens) and the pages (cookie sessions; `secret` keys the CSRF tokens, random if None;
     `deliveries` is the folder delivered files are downloaded from, None for no downloads).
 
     `throttle` limits failed logins (default: `LoginThrottle()`); `max_body` bounds request bodies.
+    `previews` computes the applicant's risk previews and counter-proposal consequences (default:
+    on the process's synthetic register only, generated on first use). `attachments` is the folder
+    uploaded PDFs are stored in by SHA-256 (None: uploads are refused). `oidc` adds an OpenID
+    Connect login (ID-porten style) beside the local accounts on the login page.
     """
     app = FastAPI(
         title="iplos",
@@ -38,11 +47,13 @@ def create_app(
     )
     app.state.service = service
     app.state.throttle = throttle or LoginThrottle()
+    app.state.previews = previews or Previews()
+    app.state.oidc = oidc
     _errors.install(app)
     app.include_router(
         build_router(service, authenticators or [BearerTokens(service.users)], app.state.throttle)
     )
-    _pages.install(app, service, secret, deliveries)
+    _pages.install(app, service, secret, deliveries, attachments)
     app.add_middleware(SecurityMiddleware, max_body=max_body)
     _declare_errors(app)
     return app

@@ -2,10 +2,9 @@
 
 Every request is authenticated by the first authenticator that recognises it. `BearerTokens`
 accepts the opaque tokens issued by `POST /api/auth/token` (local accounts, argon2id passwords;
-only the token's SHA-256 is stored). An OpenID Connect login such as ID-porten is added by writing
-another `Authenticator`: verify the ID token (pyjwt with the provider's JWKS, issuer, audience,
-nonce), map its subject (`pid`) to a local `User`, and pass it to `create_app(authenticators=...)`.
-Roles always come from the local account, never from the identity provider.
+only the token's SHA-256 is stored). The pages' OpenID Connect login (ID-porten style) is
+`iplos.web.oidc.OidcLogin`, given as `create_app(oidc=...)`: it ends in an ordinary page session for
+the linked local account. Roles always come from the local account, never from the identity provider.
 """
 
 from __future__ import annotations

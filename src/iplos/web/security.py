@@ -4,7 +4,7 @@
 
 | what | how |
 |---|---|
-| body size | `Content-Length` above `max_body` bytes, or a streamed body that grows past it: 413 |
+| body size | `Content-Length` above `max_body` bytes (`max_upload` for an attachment upload), or a streamed body that grows past it: 413 |
 | text that cannot be stored | a JSON or form body that is not UTF-8, or holds a lone surrogate, NUL or another control character in any string or field name: 400 naming the field; same for the path and the query string |
 | headers on every response | `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, a `Content-Security-Policy` (with `frame-ancestors 'none'`), `Referrer-Policy: no-referrer`, `Cache-Control: no-store` unless the app set one, `Strict-Transport-Security` when the request came over https; no `Server` header |
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 import time
 from collections import deque
@@ -36,6 +37,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 1_000_000
 """Bytes a request body may have (an application with its variables is a few tens of kB)."""
+MAX_UPLOAD = 10 * 1024 * 1024 + 64 * 1024
+"""Bytes of an attachment upload (`.../cases/{id}/attachments`): a 10 MiB PDF and its form."""
+_UPLOAD_PATH = re.compile(r"^/(app|api)/cases/[^/]+/attachments$")
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 PAGE_CSP = (
@@ -120,6 +124,7 @@ class SecurityMiddleware:
 
     app: ASGIApp
     max_body: int = MAX_BODY
+    max_upload: int = MAX_UPLOAD
     csp: str = PAGE_CSP
     api_prefix: str = "/api"
 
@@ -135,13 +140,14 @@ class SecurityMiddleware:
             await _answer(send, *_json_error(400, problem))
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        limit = self.max_upload if _UPLOAD_PATH.match(path) else self.max_body
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():
                 await _answer(send, *_json_error(400, "Content-Length is not a number"))
                 return
-            if int(length) > self.max_body:
-                await _answer(send, *_too_large(self.max_body))
+            if int(length) > limit:
+                await _answer(send, *_too_large(limit))
                 return
         if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and length in (None, "0"):
             await self.app(scope, receive, send)
@@ -154,8 +160,8 @@ class SecurityMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
-                await _answer(send, *_too_large(self.max_body))
+            if size > limit:
+                await _answer(send, *_too_large(limit))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

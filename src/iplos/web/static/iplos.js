@@ -18,3 +18,29 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+// 3. The risk preview on the application form: "Update the preview" fetches the saved draft's
+//    preview (a fragment rendered and escaped by the server) and shows it in place.
+document.addEventListener("DOMContentLoaded", function () {
+  var slot = document.getElementById("risk-preview-slot");
+  if (!slot) { return; }
+  var button = slot.querySelector("[data-preview-load]");
+  if (!button) { return; }
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    var shown = slot.querySelector("#risk-preview");
+    var status = document.createElement("p");
+    status.setAttribute("role", "status");
+    status.textContent = slot.getAttribute("data-loading");
+    slot.insertBefore(status, button.parentNode);
+    fetch(slot.getAttribute("data-preview-url"), { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("#risk-preview");
+        if (shown) { shown.remove(); }
+        status.remove();
+        if (fresh) { slot.insertBefore(fresh, button.parentNode); fresh.focus(); }
+      });
+  });
+});
