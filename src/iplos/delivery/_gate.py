@@ -1,9 +1,9 @@
 """The release gate: the last check before files leave, independent of the search that made them.
 
-It reads the delivered data files back (every format) and counts by hand, written to be obviously
-right rather than fast: each person's signature is the sorted tuple of their rows' quasi-identifier
-values (so it says which years they are present in), and a dictionary maps each signature to the set
-of serial numbers that have it. Under person-level criteria every such class must hold at least k
+It reads the delivered data files back (every format) and counts with plain SQL (DuckDB) over their
+values as text, written to be obviously right: each person's signature is their rows'
+quasi-identifier values, sorted and joined into one string (so it says which years they are present
+in), and the persons are grouped by it. Under person-level criteria every such class must hold at least k
 persons; under record-level criteria every class of rows. Every other agreed criterion (distinct,
 entropy or recursive l; equal or ordered t) is re-checked on the records of each (person class, row
 values) group by `iplos.sdc.check_release`, and no more than the agreed share of persons (records)
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from iplos.delivery._formats import FORMATS, STEM, as_text, read_data_file
@@ -104,16 +105,15 @@ def measure_frame(
     if records == 0:
         return Measure(name, 0, 0, 0, 0, None, 1.0 if records_before else 0.0)
     if unit == "person":
-        counted = _signature_of_person(text, quasi_identifiers).value_counts()
-        sizes = [int(v) for v in counted.to_numpy()]
+        con = _person_signatures(text, quasi_identifiers, sensitive)
+        try:
+            sizes = [int(r[0]) for r in con.execute("SELECT count(*) FROM persons GROUP BY _sid").fetchall()]
+            least = _least_diverse(con, quasi_identifiers, sensitive) if sensitive else None
+        finally:
+            con.close()
         n_persons = sum(sizes)
         before = persons_before if persons_before is not None else records_before
         share = 0.0 if before == 0 else (before - n_persons) / before
-        least = None
-        if sensitive:
-            keyed = with_signatures(text, quasi_identifiers)
-            groups = keyed.groupby([SIGNATURE, *quasi_identifiers], sort=False)
-            least = min(int(groups[c].nunique().min()) for c in sensitive)
         return Measure(name, records, n_persons, len(sizes), min(sizes), least, share)
     share = 0.0 if records_before == 0 else (records_before - records) / records_before
     classes = text.groupby(list(quasi_identifiers), sort=False) if quasi_identifiers else None
@@ -134,35 +134,57 @@ def measure_frame(
     )
 
 
-def _signature_of_person(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.Series:
-    """Each person's signature as one string: their rows' values, sorted and joined.
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _person_signatures(
+    text: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str] = ()
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding `rows` (the file's text values, `_p` the person) and `persons`
+    (each person's signature `_sig` and its number `_sid`).
 
     A row is its quasi-identifier values joined by a unit separator (U+001F), which no delivered
-    value holds as text; a person's sorted rows are joined by a record separator (U+001E).
+    value holds as text; a person's signature is their rows sorted and joined by a record
+    separator (U+001E), so it says which years (rows) they have. Plain SQL over the file's own
+    values: nothing of the search is used.
     """
-    rows = text[quasi_identifiers[0]].astype(str)
-    if len(quasi_identifiers) > 1:
-        others: Any = [text[c].astype(str) for c in quasi_identifiers[1:]]
-        rows = rows.str.cat(others, sep="\x1f")
-    mine: dict[str, list[str]] = {}
-    for person, row in zip(text[SERIAL].astype(str).tolist(), rows.tolist(), strict=True):
-        mine.setdefault(person, []).append(row)
-    return pd.Series({person: "\x1e".join(sorted(v)) for person, v in mine.items()}, dtype=object)
+    con = duckdb.connect(config={"threads": 2})
+    con.register("frame", text)
+    row = " || chr(31) || ".join(_quoted(q) for q in quasi_identifiers)
+    kept = "".join(f", {_quoted(c)}" for c in sensitive)
+    con.execute(f"CREATE TEMP TABLE rows AS SELECT {_quoted(SERIAL)} AS _p, {row} AS _row{kept} FROM frame")
+    con.unregister("frame")
+    con.execute(
+        "CREATE TEMP TABLE persons AS SELECT _p, _sig, dense_rank() OVER (ORDER BY _sig) AS _sid "
+        "FROM (SELECT _p, string_agg(_row, chr(30) ORDER BY _row) AS _sig FROM rows GROUP BY _p)"
+    )
+    return con
 
 
-def person_classes(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> dict[str, set[str]]:
-    """Signature (a person's sorted rows of quasi-identifier values) -> the persons with it."""
-    out: dict[str, set[str]] = {}
-    for person, signature in _signature_of_person(text, quasi_identifiers).items():
-        out.setdefault(signature, set()).add(str(person))
-    return out
+def _least_diverse(
+    con: duckdb.DuckDBPyConnection, quasi_identifiers: Sequence[str], sensitive: Sequence[str]
+) -> int:
+    """The fewest distinct values of a sensitive column among the records of one (person class,
+    row values) group: what an attacker who found a person's class learns of one of their rows."""
+    counts = ", ".join(f"count(DISTINCT {_quoted(c)}) AS d{i}" for i, c in enumerate(sensitive))
+    least = ", ".join(f"min(d{i})" for i in range(len(sensitive)))
+    found = con.execute(
+        f"SELECT least({least}) FROM (SELECT {counts} FROM rows JOIN persons USING (_p) GROUP BY _sid, _row)"
+    ).fetchone()
+    return int(found[0]) if found and found[0] is not None else 0
 
 
 def with_signatures(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.DataFrame:
     """The rows with a column naming their person's signature (a number per distinct signature)."""
-    signature = _signature_of_person(text, quasi_identifiers)
+    con = _person_signatures(text, quasi_identifiers)
+    try:
+        numbered = con.execute("SELECT _p, _sid FROM persons").fetchnumpy()
+    finally:
+        con.close()
+    signature = pd.Series(numbered["_sid"], index=pd.Index(numbered["_p"]))
     out = text.copy()
-    out[SIGNATURE] = text[SERIAL].astype(str).map(signature).to_numpy()
+    out[SIGNATURE] = text[SERIAL].map(signature).to_numpy()
     return out
 
 
