@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from iplos.delivery._formats import FORMATS, STEM, as_text, read_data_file
+from iplos.delivery._formats import FORMATS, STEM, as_text, data_file_columns, read_data_file
 from iplos.delivery._release import SERIAL, Criteria
 from iplos.delivery._scan import Finding, scan_folder
 from iplos.errors import IplosError, Problem
@@ -84,15 +86,24 @@ class ReleaseRefused(IplosError):
     """The release gate stopped a delivery."""
 
 
-def read_as_text(path: Path) -> pd.DataFrame:
-    """A delivered data file with every value as text (integers without '.0', missing as '')."""
-    frame = read_data_file(path)
-    return pd.DataFrame({c: as_text(frame[c]) for c in frame.columns})
+def text_column(series: pd.Series) -> pa.Array:
+    """`as_text` of a column, computed once per distinct value (the file's rows only index them)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = as_text(pd.Series(uniques))
+    labels = pa.array([*texts.tolist(), ""], type=pa.string())  # the last: missing
+    return labels.take(pa.array(np.where(codes < 0, len(texts), codes)))
+
+
+def read_as_text(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """A delivered data file (or `columns` of it) with every value as text (integers without '.0',
+    missing as '')."""
+    frame = read_data_file(path, columns)
+    return pa.table({str(c): text_column(frame[c]) for c in frame.columns})
 
 
 def measure_frame(
     name: str,
-    text: pd.DataFrame,
+    text: pa.Table | pd.DataFrame,
     quasi_identifiers: Sequence[str],
     sensitive: Sequence[str],
     records_before: int,
@@ -101,7 +112,9 @@ def measure_frame(
 ) -> Measure:
     """Count the classes of one data file: person classes (unit person) or row classes (unit record),
     and the sensitive values per class."""
-    records = len(text)
+    if isinstance(text, pd.DataFrame):
+        text = pa.Table.from_pandas(text, preserve_index=False)
+    records = text.num_rows
     if records == 0:
         return Measure(name, 0, 0, 0, 0, None, 1.0 if records_before else 0.0)
     if unit == "person":
@@ -116,6 +129,14 @@ def measure_frame(
         share = 0.0 if before == 0 else (before - n_persons) / before
         return Measure(name, records, n_persons, len(sizes), min(sizes), least, share)
     share = 0.0 if records_before == 0 else (records_before - records) / records_before
+    return _measure_records(name, text.to_pandas(), quasi_identifiers, sensitive, share)
+
+
+def _measure_records(
+    name: str, text: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str], share: float
+) -> Measure:
+    """Row classes (unit record) and the sensitive values per class."""
+    records = len(text)
     classes = text.groupby(list(quasi_identifiers), sort=False) if quasi_identifiers else None
     if classes is None:
         counts = pd.Series([records])
@@ -139,7 +160,7 @@ def _quoted(name: str) -> str:
 
 
 def _person_signatures(
-    text: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str] = ()
+    text: pa.Table, quasi_identifiers: Sequence[str], sensitive: Sequence[str] = ()
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection holding `rows` (the file's text values, `_p` the person) and `persons`
     (each person's signature `_sig` and its number `_sid`).
@@ -175,7 +196,7 @@ def _least_diverse(
     return int(found[0]) if found and found[0] is not None else 0
 
 
-def with_signatures(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.DataFrame:
+def with_signatures(text: pa.Table, quasi_identifiers: Sequence[str]) -> pd.DataFrame:
     """The rows with a column naming their person's signature (a number per distinct signature)."""
     con = _person_signatures(text, quasi_identifiers)
     try:
@@ -183,8 +204,8 @@ def with_signatures(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.
     finally:
         con.close()
     signature = pd.Series(numbered["_sid"], index=pd.Index(numbered["_p"]))
-    out = text.copy()
-    out[SIGNATURE] = text[SERIAL].map(signature).to_numpy()
+    out: pd.DataFrame = text.to_pandas()
+    out[SIGNATURE] = out[SERIAL].map(signature).to_numpy()
     return out
 
 
@@ -203,7 +224,7 @@ def measure_file(
 
 
 def _second_opinion(
-    text: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str], criteria: Criteria
+    text: pa.Table, quasi_identifiers: Sequence[str], sensitive: Sequence[str], criteria: Criteria
 ) -> tuple[str, ...]:
     """`iplos.sdc.check_release` of every agreed criterion on the file's values as text.
 
@@ -212,7 +233,7 @@ def _second_opinion(
     """
     checks = criteria.sdc_criteria(sensitive)
     if criteria.unit != "person":
-        return check_release(text, list(quasi_identifiers), list(sensitive), checks).failures
+        return check_release(text.to_pandas(), list(quasi_identifiers), list(sensitive), checks).failures
     others = [c for c in checks if not isinstance(c, KAnonymity)]
     if not others:
         return ()
@@ -234,20 +255,20 @@ def measure_data_files(
     """Re-measure every delivered data file against the criteria; returns measures and failures."""
     failures: list[str] = []
     measures: list[Measure] = []
-    counted: list[tuple[pd.DataFrame, Measure]] = []
+    counted: list[tuple[pa.Table, Measure]] = []
     for fmt in FORMATS:
         path = folder / f"{stem}.{fmt}"
         if not path.is_file():
             failures.append(f"{path.name}: missing")
             continue
-        text = read_as_text(path)
-        if list(text.columns) != list(columns):
-            failures.append(
-                f"{path.name}: columns {list(text.columns)} are not the approved columns {list(columns)}"
-            )
+        names = data_file_columns(path)
+        if names != list(columns):
+            failures.append(f"{path.name}: columns {names} are not the approved columns {list(columns)}")
             continue
-        # Formats that hold the very table already counted (compared cell for cell as text) share
-        # its count; any other is counted on its own.
+        # Only the serial number, the quasi-identifiers and the sensitive columns decide the counts;
+        # formats that hold the same values of these (compared cell for cell as text) share one count.
+        counted_columns = [c for c in dict.fromkeys([SERIAL, *quasi_identifiers, *sensitive]) if c in names]
+        text = read_as_text(path, counted_columns)
         same = next((m for t, m in counted if t.equals(text)), None)
         if same is not None:
             m = dataclasses.replace(same, file=path.name)
