@@ -17,6 +17,7 @@ Writes bench/results/release-<case>-<scale>.json with the git revision.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -60,11 +61,14 @@ def main() -> None:
     parser.add_argument("--case", choices=("demo", "wide"), default="demo")
     parser.add_argument("--years", default="2007-2017")
     parser.add_argument("--scale", default="?", help="the register's scale, for the result's name")
+    parser.add_argument(
+        "--memory-limit", default=None, help="DuckDB's budget, e.g. 1.5GB (default: the engine's)"
+    )
     args = parser.parse_args()
     first, _, last = args.years.partition("-")
     years = tuple(range(int(first), int(last or first) + 1))
 
-    from iplos.config import Settings
+    from iplos.config import Settings, parse_size
     from iplos.delivery import Criteria, forbidden_columns, write_delivery
     from iplos.delivery._anonymise import evaluate, propose
     from iplos.delivery._build import build_release, disclosure_report
@@ -76,6 +80,8 @@ def main() -> None:
     from iplos.linkage import LinkageRequest, Population, link
 
     settings = Settings(home=args.home)
+    if args.memory_limit:
+        settings = dataclasses.replace(settings, memory_limit=parse_size(args.memory_limit), engine_slots=1)
     keys = KeyStore.open(settings)
     if args.case == "demo":
         population = Population(min_age=80, home_dwelling=True, institution_services=institution_services())
@@ -155,6 +161,7 @@ def main() -> None:
         "load_average": [round(v, 2) for v in os.getloadavg()],
         "peak_rss_mb_after_link": rss_link,
         "peak_rss_mb": _rss_mb(),
+        "duckdb_memory_limit": settings.memory_limit // settings.engine_slots,
         "note": "2-core machine shared with other processes while measured",
     }
     results = ROOT / "bench" / "results"
