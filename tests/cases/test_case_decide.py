@@ -277,7 +277,7 @@ def test_plan_respects_the_required_coarsening() -> None:
     assert isinstance(result, Rejected) and [p.column for p in result.problems] == ["plan.levels.kommune"]
     by_number = {**example_plan(), "levels": {"kommune": 0}}
     assert isinstance(when(history, cmd.ProposeAnonymisation(by_number), PROCESSOR), Rejected)
-    coarser = {**example_plan(), "levels": {"kommune": "landsdel"}}
+    coarser = {**example_plan(), "levels": {**example_plan()["levels"], "kommune": "landsdel"}}
     assert isinstance(when(history, cmd.ProposeAnonymisation(coarser), PROCESSOR), list)
 
 
@@ -346,3 +346,55 @@ def test_events_are_frozen(name: str) -> None:
 def test_evolve_counts_versions() -> None:
     state = replay(approved())
     assert state.version == len(approved()) and state.status == "approved"
+
+
+def test_a_plan_the_release_cannot_enforce_is_refused_when_filed() -> None:
+    """What `iplos.release.from_case` would refuse on the extract is refused at filing, every
+    problem at once: a column the extract lacks, a quasi-identifier left without a level, l with no
+    sensitive column, an attacker who knows an unprotected column, a bound below the chosen level."""
+    history = [*linked(), e(ev.AnonymisationProposed, PROCESSOR, 8, round=1, plan=example_plan())]
+    levels = dict(example_plan()["levels"])
+    del levels["husstand"]
+    bad = {
+        **example_plan(),
+        "levels": {**levels, "bydel": "all"},
+        "sensitive": [],
+        "l": 2,
+        "attacker": ["alder", "timer_per_uke"],
+        "max_levels": {"kommune": "kommune"},
+    }
+    result = when(history, cmd.CounterAnonymisation(bad, "mine"), APPLICANT, 9)
+    assert isinstance(result, Rejected) and result.kind == "invalid"
+    assert sorted(p.column or "" for p in result.problems) == [
+        "plan.attacker",
+        "plan.levels.bydel",
+        "plan.levels.husstand",
+        "plan.levels.kommune",
+        "plan.sensitive",
+    ]
+    not_sensitive = {**example_plan(), "sensitive": ["kjonn"]}
+    refused = when(history, cmd.CounterAnonymisation(not_sensitive), APPLICANT, 9)
+    assert isinstance(refused, Rejected) and [p.value for p in refused.problems] == ["kjonn"]
+    # The extract's own column names are accepted as well as the variables' (alder for fodselsaar).
+    by_column = {**example_plan(), "levels": {**levels, "husstand": 0, "alder": "5 years"}}
+    del by_column["levels"]["fodselsaar"]
+    assert isinstance(when(history, cmd.CounterAnonymisation(by_column), APPLICANT, 9), list)
+
+
+def test_extract_column_names_follow_the_linkage() -> None:
+    from iplos.cases.plan_fit import extract_column
+    from iplos.linkage import LinkageRequest, Population
+    from iplos.linkage._query import output_columns
+
+    refs = [
+        ("iplos.person.fodselsaar", "iplos", "fodselsaar"),
+        ("iplos.person.kommune", "iplos", "kommune"),
+        ("iplos.tjeneste.tjeneste", "iplos", "tjeneste"),
+        ("iplos.tjeneste.timer_per_uke", "iplos", "timer_per_uke"),
+        ("iplos.funksjon.hukommelse", "iplos", "hukommelse"),
+        ("dar.dodsfall.dodsdato", "dar", "dodsdato"),
+    ]
+    request = LinkageRequest.build(
+        "C", (2015,), [r for r, _, _ in refs], Population(), approvals=("iplos", "dar")
+    )
+    assert [o.name for o in output_columns(request)] == [extract_column(reg, name) for _, reg, name in refs]

@@ -106,6 +106,11 @@ def test_happy_path(api: Api) -> None:
     finer = {**example_plan(k=3), "levels": {**example_plan()["levels"], "kommune": 0}}
     refused = api.post("kari", f"/api/cases/{cid}/counter_anonymisation", {"plan": finer})
     assert refused.status_code == 422 and refused.json()["problems"][0]["column"] == "plan.levels.kommune"
+    # A plan the release could not enforce on the granted extract is refused when filed, not at answer.
+    unenforceable = {**example_plan(k=3), "sensitive": ["kjonn"], "t": 0.5, "attacker": ["timer_per_uke"]}
+    refused = api.post("kari", f"/api/cases/{cid}/counter_anonymisation", {"plan": unenforceable})
+    assert refused.status_code == 422
+    assert sorted(p["column"] for p in refused.json()["problems"]) == ["plan.attacker", "plan.sensitive"]
     counter = {**example_plan(k=3), "levels": {**example_plan()["levels"], "fodselsaar": "10 years"}}
     api.command("kari", cid, "counter_anonymisation", {"plan": counter, "comment": "k=3, coarser age"})
     api.command("sven", cid, "propose_anonymisation", {"plan": {**counter, "k": 5}})

@@ -21,6 +21,7 @@ from iplos.cases.carry import carried_decisions
 from iplos.cases.invoice import compute_invoice
 from iplos.cases.model import ATTACHMENT_KINDS, Application, Role
 from iplos.cases.permissions import APPLICANT_ROLES, CREATE_ROLES, allowed, commands_of, statuses_allowing
+from iplos.cases.plan_fit import plan_fit_problems
 from iplos.cases.ratecard import RateCard
 from iplos.cases.state import Case
 from iplos.cases.validation import (
@@ -380,8 +381,10 @@ def _linkage(
 
 
 def _plan_rejected(plan: Any, case: Case, ctx: Context) -> Rejected | None:
-    problems = validate_plan(plan) or plan_below_required(
-        plan, case.variable_decisions.values(), ctx.catalogue
+    problems = (
+        validate_plan(plan)
+        or plan_below_required(plan, case.variable_decisions.values(), ctx.catalogue)
+        or plan_fit_problems(plan, case, ctx.catalogue)
     )
     if problems:
         return Rejected(f"the anonymisation plan has {len(problems)} problem(s)", "invalid", tuple(problems))

@@ -84,7 +84,13 @@ def example_application(today: date, members: tuple[str, ...] = ()) -> Applicati
 def example_plan(k: int = 5) -> dict[str, Any]:
     """An anonymisation plan (`ANONYMISATION_PLAN_SCHEMA`) matching the example's coarsening."""
     return {
-        "levels": {"fodselsaar": "5 years", "kommune": "fylke", "kjonn": 0, "husstand": 0},
+        "levels": {
+            "fodselsaar": "5 years",
+            "kommune": "fylke",
+            "kjonn": 0,
+            "husstand": 0,
+            "dodsdato": "month",
+        },
         "k": k,
         "l": None,
         "t": None,

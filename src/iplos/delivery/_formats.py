@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,18 +124,34 @@ def write_data_files(release: Release, folder: Path, stem: str = STEM) -> list[P
     return paths
 
 
-def read_data_file(path: Path) -> pd.DataFrame:
-    """Read a delivered data file back (used by the release gate and the tests)."""
+def data_file_columns(path: Path) -> list[str]:
+    """The column names of a delivered data file, from its header or metadata (no data read)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        frame: pd.DataFrame = pq.read_table(path).to_pandas()
-        return frame
+        return list(pq.read_schema(path).names)
     if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+        return list(pd.read_csv(path, dtype=str, nrows=0, encoding="utf-8").columns)
     if suffix in (".dta", ".sav"):
         reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
-        stat_frame: pd.DataFrame = reader(str(path))[0]
-        return stat_frame
+        return list(reader(str(path), metadataonly=True)[1].column_names)
+    raise IplosError(f"{path.name}: not a delivered data file (.parquet, .csv, .dta or .sav)")
+
+
+def read_data_file(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a delivered data file back, or only `columns` of it (the release gate and the tests)."""
+    suffix = path.suffix.lower()
+    wanted = None if columns is None else list(columns)
+    if suffix == ".parquet":
+        frame: pd.DataFrame = pq.read_table(path, columns=wanted).to_pandas()
+        return frame
+    if suffix == ".csv":
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", usecols=wanted
+        )[wanted or slice(None)]
+    if suffix in (".dta", ".sav"):
+        reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
+        stat_frame: pd.DataFrame = reader(str(path), usecols=wanted)[0]
+        return stat_frame[wanted] if wanted is not None else stat_frame
     raise IplosError(f"{path.name}: not a delivered data file (.parquet, .csv, .dta or .sav)")
 
 

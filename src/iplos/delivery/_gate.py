@@ -1,9 +1,9 @@
 """The release gate: the last check before files leave, independent of the search that made them.
 
-It reads the delivered data files back (every format) and counts by hand, written to be obviously
-right rather than fast: each person's signature is the sorted tuple of their rows' quasi-identifier
-values (so it says which years they are present in), and a dictionary maps each signature to the set
-of serial numbers that have it. Under person-level criteria every such class must hold at least k
+It reads the delivered data files back (every format) and counts with plain SQL (DuckDB) over their
+values as text, written to be obviously right: each person's signature is their rows'
+quasi-identifier values, sorted and joined into one string (so it says which years they are present
+in), and the persons are grouped by it. Under person-level criteria every such class must hold at least k
 persons; under record-level criteria every class of rows. Every other agreed criterion (distinct,
 entropy or recursive l; equal or ordered t) is re-checked on the records of each (person class, row
 values) group by `iplos.sdc.check_release`, and no more than the agreed share of persons (records)
@@ -24,9 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from iplos.delivery._formats import FORMATS, STEM, as_text, read_data_file
+from iplos.delivery._formats import FORMATS, STEM, as_text, data_file_columns, read_data_file
 from iplos.delivery._release import SERIAL, Criteria
 from iplos.delivery._scan import Finding, scan_folder
 from iplos.errors import IplosError, Problem
@@ -83,15 +86,24 @@ class ReleaseRefused(IplosError):
     """The release gate stopped a delivery."""
 
 
-def read_as_text(path: Path) -> pd.DataFrame:
-    """A delivered data file with every value as text (integers without '.0', missing as '')."""
-    frame = read_data_file(path)
-    return pd.DataFrame({c: as_text(frame[c]) for c in frame.columns})
+def text_column(series: pd.Series) -> pa.Array:
+    """`as_text` of a column, computed once per distinct value (the file's rows only index them)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = as_text(pd.Series(uniques))
+    labels = pa.array([*texts.tolist(), ""], type=pa.string())  # the last: missing
+    return labels.take(pa.array(np.where(codes < 0, len(texts), codes)))
+
+
+def read_as_text(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """A delivered data file (or `columns` of it) with every value as text (integers without '.0',
+    missing as '')."""
+    frame = read_data_file(path, columns)
+    return pa.table({str(c): text_column(frame[c]) for c in frame.columns})
 
 
 def measure_frame(
     name: str,
-    text: pd.DataFrame,
+    text: pa.Table | pd.DataFrame,
     quasi_identifiers: Sequence[str],
     sensitive: Sequence[str],
     records_before: int,
@@ -100,22 +112,31 @@ def measure_frame(
 ) -> Measure:
     """Count the classes of one data file: person classes (unit person) or row classes (unit record),
     and the sensitive values per class."""
-    records = len(text)
+    if isinstance(text, pd.DataFrame):
+        text = pa.Table.from_pandas(text, preserve_index=False)
+    records = text.num_rows
     if records == 0:
         return Measure(name, 0, 0, 0, 0, None, 1.0 if records_before else 0.0)
     if unit == "person":
-        counted = _signature_of_person(text, quasi_identifiers).value_counts()
-        sizes = [int(v) for v in counted.to_numpy()]
+        con = _person_signatures(text, quasi_identifiers, sensitive)
+        try:
+            sizes = [int(r[0]) for r in con.execute("SELECT count(*) FROM persons GROUP BY _sid").fetchall()]
+            least = _least_diverse(con, quasi_identifiers, sensitive) if sensitive else None
+        finally:
+            con.close()
         n_persons = sum(sizes)
         before = persons_before if persons_before is not None else records_before
         share = 0.0 if before == 0 else (before - n_persons) / before
-        least = None
-        if sensitive:
-            keyed = with_signatures(text, quasi_identifiers)
-            groups = keyed.groupby([SIGNATURE, *quasi_identifiers], sort=False)
-            least = min(int(groups[c].nunique().min()) for c in sensitive)
         return Measure(name, records, n_persons, len(sizes), min(sizes), least, share)
     share = 0.0 if records_before == 0 else (records_before - records) / records_before
+    return _measure_records(name, text.to_pandas(), quasi_identifiers, sensitive, share)
+
+
+def _measure_records(
+    name: str, text: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str], share: float
+) -> Measure:
+    """Row classes (unit record) and the sensitive values per class."""
+    records = len(text)
     classes = text.groupby(list(quasi_identifiers), sort=False) if quasi_identifiers else None
     if classes is None:
         counts = pd.Series([records])
@@ -134,35 +155,57 @@ def measure_frame(
     )
 
 
-def _signature_of_person(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.Series:
-    """Each person's signature as one string: their rows' values, sorted and joined.
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _person_signatures(
+    text: pa.Table, quasi_identifiers: Sequence[str], sensitive: Sequence[str] = ()
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding `rows` (the file's text values, `_p` the person) and `persons`
+    (each person's signature `_sig` and its number `_sid`).
 
     A row is its quasi-identifier values joined by a unit separator (U+001F), which no delivered
-    value holds as text; a person's sorted rows are joined by a record separator (U+001E).
+    value holds as text; a person's signature is their rows sorted and joined by a record
+    separator (U+001E), so it says which years (rows) they have. Plain SQL over the file's own
+    values: nothing of the search is used.
     """
-    rows = text[quasi_identifiers[0]].astype(str)
-    if len(quasi_identifiers) > 1:
-        others: Any = [text[c].astype(str) for c in quasi_identifiers[1:]]
-        rows = rows.str.cat(others, sep="\x1f")
-    mine: dict[str, list[str]] = {}
-    for person, row in zip(text[SERIAL].astype(str).tolist(), rows.tolist(), strict=True):
-        mine.setdefault(person, []).append(row)
-    return pd.Series({person: "\x1e".join(sorted(v)) for person, v in mine.items()}, dtype=object)
+    con = duckdb.connect(config={"threads": 2})
+    con.register("frame", text)
+    row = " || chr(31) || ".join(_quoted(q) for q in quasi_identifiers)
+    kept = "".join(f", {_quoted(c)}" for c in sensitive)
+    con.execute(f"CREATE TEMP TABLE rows AS SELECT {_quoted(SERIAL)} AS _p, {row} AS _row{kept} FROM frame")
+    con.unregister("frame")
+    con.execute(
+        "CREATE TEMP TABLE persons AS SELECT _p, _sig, dense_rank() OVER (ORDER BY _sig) AS _sid "
+        "FROM (SELECT _p, string_agg(_row, chr(30) ORDER BY _row) AS _sig FROM rows GROUP BY _p)"
+    )
+    return con
 
 
-def person_classes(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> dict[str, set[str]]:
-    """Signature (a person's sorted rows of quasi-identifier values) -> the persons with it."""
-    out: dict[str, set[str]] = {}
-    for person, signature in _signature_of_person(text, quasi_identifiers).items():
-        out.setdefault(signature, set()).add(str(person))
-    return out
+def _least_diverse(
+    con: duckdb.DuckDBPyConnection, quasi_identifiers: Sequence[str], sensitive: Sequence[str]
+) -> int:
+    """The fewest distinct values of a sensitive column among the records of one (person class,
+    row values) group: what an attacker who found a person's class learns of one of their rows."""
+    counts = ", ".join(f"count(DISTINCT {_quoted(c)}) AS d{i}" for i, c in enumerate(sensitive))
+    least = ", ".join(f"min(d{i})" for i in range(len(sensitive)))
+    found = con.execute(
+        f"SELECT least({least}) FROM (SELECT {counts} FROM rows JOIN persons USING (_p) GROUP BY _sid, _row)"
+    ).fetchone()
+    return int(found[0]) if found and found[0] is not None else 0
 
 
-def with_signatures(text: pd.DataFrame, quasi_identifiers: Sequence[str]) -> pd.DataFrame:
+def with_signatures(text: pa.Table, quasi_identifiers: Sequence[str]) -> pd.DataFrame:
     """The rows with a column naming their person's signature (a number per distinct signature)."""
-    signature = _signature_of_person(text, quasi_identifiers)
-    out = text.copy()
-    out[SIGNATURE] = text[SERIAL].astype(str).map(signature).to_numpy()
+    con = _person_signatures(text, quasi_identifiers)
+    try:
+        numbered = con.execute("SELECT _p, _sid FROM persons").fetchnumpy()
+    finally:
+        con.close()
+    signature = pd.Series(numbered["_sid"], index=pd.Index(numbered["_p"]))
+    out: pd.DataFrame = text.to_pandas()
+    out[SIGNATURE] = out[SERIAL].map(signature).to_numpy()
     return out
 
 
@@ -181,7 +224,7 @@ def measure_file(
 
 
 def _second_opinion(
-    text: pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str], criteria: Criteria
+    text: pa.Table, quasi_identifiers: Sequence[str], sensitive: Sequence[str], criteria: Criteria
 ) -> tuple[str, ...]:
     """`iplos.sdc.check_release` of every agreed criterion on the file's values as text.
 
@@ -190,7 +233,7 @@ def _second_opinion(
     """
     checks = criteria.sdc_criteria(sensitive)
     if criteria.unit != "person":
-        return check_release(text, list(quasi_identifiers), list(sensitive), checks).failures
+        return check_release(text.to_pandas(), list(quasi_identifiers), list(sensitive), checks).failures
     others = [c for c in checks if not isinstance(c, KAnonymity)]
     if not others:
         return ()
@@ -212,20 +255,20 @@ def measure_data_files(
     """Re-measure every delivered data file against the criteria; returns measures and failures."""
     failures: list[str] = []
     measures: list[Measure] = []
-    counted: list[tuple[pd.DataFrame, Measure]] = []
+    counted: list[tuple[pa.Table, Measure]] = []
     for fmt in FORMATS:
         path = folder / f"{stem}.{fmt}"
         if not path.is_file():
             failures.append(f"{path.name}: missing")
             continue
-        text = read_as_text(path)
-        if list(text.columns) != list(columns):
-            failures.append(
-                f"{path.name}: columns {list(text.columns)} are not the approved columns {list(columns)}"
-            )
+        names = data_file_columns(path)
+        if names != list(columns):
+            failures.append(f"{path.name}: columns {names} are not the approved columns {list(columns)}")
             continue
-        # Formats that hold the very table already counted (compared cell for cell as text) share
-        # its count; any other is counted on its own.
+        # Only the serial number, the quasi-identifiers and the sensitive columns decide the counts;
+        # formats that hold the same values of these (compared cell for cell as text) share one count.
+        counted_columns = [c for c in dict.fromkeys([SERIAL, *quasi_identifiers, *sensitive]) if c in names]
+        text = read_as_text(path, counted_columns)
         same = next((m for t, m in counted if t.equals(text)), None)
         if same is not None:
             m = dataclasses.replace(same, file=path.name)

@@ -207,9 +207,14 @@ def group_signatures(table: PersonTable, element_key: IntArray) -> IntArray:
 
     The class order is that of the sorted signature hashes (deterministic for a given table).
     """
+    return group_sorted_signatures(table, element_key)[0]
+
+
+def group_sorted_signatures(table: PersonTable, element_key: IntArray) -> tuple[IntArray, IntArray]:
+    """`group_signatures`, and each signature's generalised keys sorted (aligned with `elements`)."""
     n_sig = table.n_signatures
     if n_sig == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     seg = table.segment()
     lengths = table.lengths
     keys = element_key[table.elements]
@@ -234,8 +239,8 @@ def group_signatures(table: PersonTable, element_key: IntArray) -> IntArray:
         rep_pos = table.offsets[rep[seg]] + position
         exact = bool(np.all(sorted_keys == sorted_keys[rep_pos]))
     if exact:
-        return inverse
-    return _group_exactly(sorted_keys, seg, position, lengths)  # a hash collision: group exactly
+        return inverse, sorted_keys
+    return _group_exactly(sorted_keys, seg, position, lengths), sorted_keys  # a hash collision
 
 
 def _segment_sum(out: npt.NDArray[np.uint64], values: npt.NDArray[np.uint64], offsets: IntArray) -> None:

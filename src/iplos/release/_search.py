@@ -28,11 +28,13 @@ import numpy.typing as npt
 from iplos.catalog import Hierarchy
 from iplos.errors import IplosError
 from iplos.release._person import PersonClasses, PersonTable, passing_classes, person_classes
+from iplos.release._rollup import RollUps
 from iplos.sdc import (
     TIE_TOLERANCE,
     Criterion,
     EncodedHierarchy,
     FrequencyTable,
+    KAnonymity,
     Metric,
     NodeMeasure,
     better_node,
@@ -142,6 +144,9 @@ class PersonEvaluator:
             [hierarchies[q] for q in table.quasi_identifiers],
         )
         self.evaluations = 0
+        # Criteria on persons alone (k) are judged on rolled-up signatures (see `_rollup`).
+        on_persons = bool(self.checks) and all(isinstance(c, KAnonymity) for c, _ in self.checks)
+        self.rollups = RollUps(table, self.encoded) if on_persons else None
 
     def classes(self, levels: Sequence[int]) -> PersonClasses:
         return person_classes(self.table, self.encoded, levels, self.distributions)
@@ -149,9 +154,14 @@ class PersonEvaluator:
     def evaluate(self, levels: Sequence[int], with_metrics: bool = True) -> tuple[PersonNode, BoolArray]:
         """A node's outcome and which input signatures it suppresses."""
         self.evaluations += 1
-        classes = self.classes(levels)
-        passing = passing_classes(classes, self.checks)
-        out_sig = ~passing[classes.of_signature]
+        if self.rollups is not None:
+            of_signature, sizes = self.rollups.classes(levels)
+            passing = sizes >= max(c.k for c, _ in self.checks if isinstance(c, KAnonymity))
+        else:
+            classes = self.classes(levels)
+            of_signature, sizes = classes.of_signature, classes.sizes
+            passing = passing_classes(classes, self.checks)
+        out_sig = ~passing[of_signature]
         suppressed_persons = int(self.table.persons[out_sig].sum())
         satisfies = suppressed_persons <= self.max_out
         supp_detail = out_sig[self.table.detail_signature]
@@ -161,13 +171,13 @@ class PersonEvaluator:
             minlength=self.records_per_element.shape[0],
         ).astype(np.int64)
         metrics = self.measure.metrics(levels, per_element) if satisfies and with_metrics else {}
-        kept = classes.sizes[passing]
+        kept = sizes[passing]
         node = PersonNode(
             levels=tuple(int(v) for v in levels),
             satisfies=satisfies,
             suppressed_persons=suppressed_persons,
             suppressed_records=int(per_element.sum()),
-            classes=classes.n_classes,
+            classes=int(sizes.shape[0]),
             metrics=metrics,
             smallest_class=int(kept.min()) if kept.size else 0,
         )
