@@ -8,6 +8,8 @@ hierarchy level names.
 
 from __future__ import annotations
 
+from iplos.web._messages_jobs import JOB_ENTRIES
+
 _ENTRIES: dict[str, tuple[str, str]] = {
     "app.name": ("iplos", "iplos"),
     "yes": ("ja", "yes"),
@@ -573,6 +575,7 @@ _APPLICATION_MODEL: dict[str, tuple[str, str]] = {
     "change.changed": ("endret", "changed"),
 }
 _ENTRIES.update(_APPLICATION_MODEL)
+_ENTRIES.update(JOB_ENTRIES)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "nb": {key: pair[0] for key, pair in _ENTRIES.items()},

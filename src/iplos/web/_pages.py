@@ -22,6 +22,7 @@ from iplos.web import _errors
 from iplos.web._pages_applicant import build_applicant_router
 from iplos.web._pages_case import build_case_router
 from iplos.web._pages_delivery import build_delivery_router
+from iplos.web._pages_jobs import build_jobs_router
 from iplos.web._pages_messages import build_messages_router
 from iplos.web._pages_public import build_public_router
 from iplos.web._pages_staff import build_staff_router
@@ -87,6 +88,7 @@ ROUTERS = (
     build_delivery_router,
     build_staff_router,
     build_messages_router,
+    build_jobs_router,
 )
 """The page routers' builders (a test walks their POST routes to check each demands the CSRF token)."""
 
