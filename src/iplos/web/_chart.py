@@ -13,6 +13,7 @@ every plotted plan and are named in the caption.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class Point:
     agreed: bool = False
     x: float = 0.0
     y: float = 0.0
+    label_x: float = 0.0  # where its number is written, clear of the other numbers
+    label_y: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -126,14 +129,28 @@ def _points(plan: Mapping[str, Any], agreed_levels: Mapping[str, Any] | None) ->
     return out
 
 
+def _labelled(points: Sequence[Point]) -> tuple[Point, ...]:
+    """Each point's number beside it, moved down past the numbers already written (plans close in
+    loss and risk would otherwise write their numbers over each other)."""
+    taken: list[tuple[float, float]] = []
+    out = []
+    for p in points:
+        lx, ly = p.x + 9, p.y - 8
+        while any(abs(lx - x) < 14 and abs(ly - y) < 12 for x, y in taken):
+            ly += 12
+        taken.append((lx, ly))
+        out.append(dataclasses.replace(p, label_x=round(lx, 1), label_y=round(ly, 1)))
+    return tuple(out)
+
+
 def risk_loss_chart(case: Case) -> Chart | None:
     """The chart of the case's latest searched proposal, or None when no proposal carries a search."""
     found = searched_round(case)
     if found is None:
         return None
     number, plan = found
-    agreed = case.agreed_plan
-    agreed_levels = agreed.get("levels") if agreed is not None and case.agreed_round == number else None
+    agreed = case.agreed_plan  # the agreed round may be a counter-proposal that took a plotted plan
+    agreed_levels = agreed.get("levels") if agreed is not None else None
     points = _points(plan, agreed_levels if isinstance(agreed_levels, Mapping) else None)
     if not points:
         return None
@@ -153,21 +170,7 @@ def risk_loss_chart(case: Case) -> Chart | None:
     def y_of(v: float) -> float:
         return round(TOP + plot_h * (1 - v / y_high), 1)
 
-    placed = tuple(
-        Point(
-            p.number,
-            p.kind,
-            p.levels,
-            p.loss,
-            p.risk,
-            p.suppressed_persons,
-            p.classes,
-            p.agreed,
-            x_of(p.loss),
-            y_of(p.risk),
-        )
-        for p in points
-    )
+    placed = _labelled([dataclasses.replace(p, x=x_of(p.loss), y=y_of(p.risk)) for p in points])
     return Chart(
         metric=str(plan.get("results", {}).get("search", {}).get("utility", "loss")),
         k=k,
