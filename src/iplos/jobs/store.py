@@ -227,10 +227,14 @@ class JobStore:
                 return None
         return self.get(found.id)
 
-    def _held(self, job_id: str, worker: str) -> Any:
-        return sa.and_(
+    @staticmethod
+    def _update_held(conn: Connection, job_id: str, worker: str, values: Mapping[str, Any]) -> None:
+        """Update the job only while `worker` runs it; `JobLost` when it no longer does."""
+        held = sa.and_(
             jobs_table.c.id == job_id, jobs_table.c.worker == worker, jobs_table.c.status == "running"
         )
+        if conn.execute(jobs_table.update().where(held).values(**values)).rowcount != 1:
+            raise JobLost(f"job {job_id} is no longer held by worker {worker}")
 
     def report(
         self,
@@ -253,9 +257,7 @@ class JobStore:
         if detail is not None:
             values["detail"] = detail[:500]
         with self._write() as conn:
-            done = conn.execute(jobs_table.update().where(self._held(job_id, worker)).values(**values))
-            if done.rowcount != 1:
-                raise JobLost(f"job {job_id} is no longer held by worker {worker}")
+            self._update_held(conn, job_id, worker, values)
             asked = conn.execute(
                 sa.select(jobs_table.c.cancel_requested).where(jobs_table.c.id == job_id)
             ).scalar_one()
@@ -292,9 +294,7 @@ class JobStore:
         if detail is not None:
             values["detail"] = detail[:500]
         with self._write() as conn:
-            done = conn.execute(jobs_table.update().where(self._held(job_id, worker)).values(**values))
-            if done.rowcount != 1:
-                raise JobLost(f"job {job_id} is no longer held by worker {worker}")
+            self._update_held(conn, job_id, worker, values)
         return self.get(job_id)
 
     # anyone's side ----------------------------------------------------------------------------------
