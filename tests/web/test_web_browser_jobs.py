@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import LiveServer, live_server  # type: ignore[import-not-found]
+from browser_helpers import LiveServer, axe_violations, live_server  # type: ignore[import-not-found]
 from test_web_browser import Person, browser  # type: ignore[import-not-found]  # noqa: F401
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "linkage"))
@@ -47,6 +47,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer
         thread.join(timeout=60)
 
 
+def _check(person: Person, name: str) -> None:
+    """axe on the page in both languages (the shared walk checks English only on a few pages)."""
+    person.check(name)
+    if person.lang == "en":
+        found = axe_violations(person.page)
+        assert not found, f"{name} (en): {found}"
+
+
 def _wait_for_the_job(person: Person) -> None:
     """The page polls the job and reloads itself when it ends."""
     person.page.locator("[data-job-progress]").wait_for(state="detached", timeout=JOB_TIMEOUT_MS)
@@ -69,11 +77,11 @@ def test_the_processor_s_jobs_and_chart_in_the_browser(
         sven.go(f"/app/cases/{case_id}")
         with sven.page.expect_navigation():
             sven.page.click(f"a[href='/app/cases/{case_id}/jobs']")
-        sven.check("processor-jobs")
+        _check(sven, "processor-jobs")
         sven.page.fill("#job-k", "5")
         sven.submit(f"form[action='/app/cases/{case_id}/jobs']")
         assert sven.page.locator("progress#job-bar").count() == 1
-        sven.check("processor-job-running")
+        _check(sven, "processor-job-running")
         _wait_for_the_job(sven)
         assert sven.t("job.status.done") in sven.page.inner_text("main table")
         assert server.service.get(case_id).status == "anonymisation"
@@ -87,11 +95,11 @@ def test_the_processor_s_jobs_and_chart_in_the_browser(
             "figure"
         )
         assert sven.page.locator("main table tbody tr").count() >= 3
-        sven.check("processor-chart")
+        _check(sven, "processor-chart")
 
         # the applicant counters with alternative 2 from the chart
         kari.go(f"/app/cases/{case_id}/alternatives")
-        kari.check("applicant-chart")
+        _check(kari, "applicant-chart")
         with kari.page.expect_navigation():
             kari.page.click(f"button:text('{kari.t('chart.counter_anonymisation', n=2)}')")
         rounds = server.service.get(case_id).anonymisation_rounds
@@ -108,7 +116,7 @@ def test_the_processor_s_jobs_and_chart_in_the_browser(
         sven.go(f"/app/cases/{case_id}/jobs")
         sven.submit(f"form[action='/app/cases/{case_id}/jobs']")
         _wait_for_the_job(sven)
-        sven.check("processor-jobs-done")
+        _check(sven, "processor-jobs-done")
         case = server.service.get(case_id)
         assert case.status == "delivered" and [d.delivery_id for d in case.deliveries] == ["d001"]
 
@@ -116,7 +124,11 @@ def test_the_processor_s_jobs_and_chart_in_the_browser(
         with kari.page.expect_navigation():
             kari.page.click(f"a[href='/app/cases/{case_id}/deliveries/d001']")
         assert "MANIFEST.sha256" in kari.page.inner_text("main")
-        kari.check("delivery-job")
+        _check(kari, "delivery-job")
+        with kari.page.expect_download() as download:
+            kari.page.click("a[download]:text('extract.csv')")
+        header = Path(download.value.path()).read_text("utf-8").splitlines()[0]
+        assert header.startswith("lopenr") and "fnr" not in header
     finally:
         sven.close()
         kari.close()
