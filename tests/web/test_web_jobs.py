@@ -55,6 +55,8 @@ def test_the_processor_runs_the_search_as_a_job_and_sees_the_chart(site: tuple[S
     (job,) = JobStore(s.service.engine).list(case_id=cid)
     poll = sven.get(f"/app/cases/{cid}/jobs/{job.id}/progress").json()
     assert (poll["status"], poll["percent"], poll["final"]) == ("queued", 0, False)
+    work = sven.get("/app/work").text
+    assert f'<a href="/app/cases/{cid}/jobs">Linkage and anonymisation proposal: queued (0 %)</a>' in work
     again = sven.post(f"/app/cases/{cid}/jobs", {"k": "5"})
     assert again.status_code == 409 and "already has a queued" in again.text
     _work(s, settings)

@@ -57,6 +57,7 @@ JOB_ENTRIES: dict[str, tuple[str, str]] = {
     "job.created": ("Startet", "Started"),
     "job.finished": ("Avsluttet", "Ended"),
     "job.outcome": ("Utfall", "Outcome"),
+    "job.latest": ("Siste jobb", "Latest job"),
     # the chart of the alternatives
     "chart.title": ("Risiko mot informasjonstap", "Risk against information loss"),
     "chart.link": (
