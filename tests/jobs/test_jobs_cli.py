@@ -47,6 +47,21 @@ def test_deliver_on_the_command_line_is_a_job(iplos_home: Path) -> None:
     assert ran.exit_code == 0, ran.output
     assert f"job {queued.id} (deliver, case {cid}): done" in ran.output
     assert service.get(cid).status == "delivered"
+    listed = json.loads(runner.invoke(app, ["jobs", "list", "--case", cid, "--json"]).output)
+    assert [(j["kind"], j["status"]) for j in listed] == [("deliver", "done"), ("propose", "done")]
+    service.close()
+
+
+def test_jobs_cancel_on_the_command_line(iplos_home: Path) -> None:
+    settings = Settings(home=iplos_home)
+    service = CaseService.from_settings(settings)
+    store = JobStore(service.engine)
+    job = store.submit("propose", "2026-0000abcd", "sven", service.now())
+    result = CliRunner().invoke(app, ["jobs", "cancel", job.id])
+    assert result.exit_code == 0 and f"job {job.id} (propose, case 2026-0000abcd): cancelled" in result.output
+    assert store.get(job.id).status == "cancelled"
+    missing = CliRunner().invoke(app, ["jobs", "cancel", "nosuchjob"])
+    assert "no job 'nosuchjob'" in str(missing.exception)
     service.close()
 
 

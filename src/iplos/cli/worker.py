@@ -71,3 +71,90 @@ def worker(
         console.print(f"worker {runner.name}: {done} jobs finished", highlight=False)
     finally:
         service.close()
+
+
+jobs_app = typer.Typer(
+    help="The jobs in the case store: list them, cancel one (the worker runs them: `iplos worker`).",
+    no_args_is_help=True,
+)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def list_jobs(
+    case_id: str | None = typer.Option(None, "--case", help="Only this case's jobs."),
+    limit: int = typer.Option(20, "--limit", help="At most this many, newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print the jobs as JSON."),
+) -> None:
+    """List jobs, newest first: kind, case, status, progress and step, who started it, the outcome."""
+    from rich.table import Table
+
+    from iplos.cases import CaseService
+    from iplos.cli._app import print_json
+    from iplos.config import Settings
+    from iplos.jobs import JobStore
+
+    service = CaseService.from_settings(Settings.from_env())
+    try:
+        jobs = JobStore(service.engine).list(case_id=case_id, limit=limit)
+    finally:
+        service.close()
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": j.id,
+                    "kind": j.kind,
+                    "case": j.case_id,
+                    "status": j.status,
+                    "progress": j.progress,
+                    "step": j.step,
+                    "detail": j.detail,
+                    "requested_by": j.requested_by,
+                    "created_at": j.created_at.isoformat(),
+                    "finished_at": j.finished_at.isoformat() if j.finished_at else None,
+                    "attempts": j.attempts,
+                    "error": j.error,
+                }
+                for j in jobs
+            ]
+        )
+        return
+    table = Table("job", "kind", "case", "status", "progress", "step", "by", "outcome")
+    for j in jobs:
+        table.add_row(
+            j.id,
+            j.kind,
+            j.case_id,
+            j.status,
+            f"{j.progress:.0%}",
+            j.step,
+            j.requested_by,
+            j.error or j.detail,
+        )
+    console.print(table)
+
+
+@jobs_app.command("cancel")
+def cancel_job(job_id: str = typer.Argument(..., help="The job's id (see `iplos jobs list`).")) -> None:
+    """Cancel a job: a queued one at once, a running one before its next step (a delivery that is writing
+    its files finishes)."""
+    from datetime import UTC, datetime
+
+    from iplos.cases import CaseService
+    from iplos.config import Settings
+    from iplos.jobs import JobStore
+
+    service = CaseService.from_settings(Settings.from_env())
+    try:
+        job = JobStore(service.engine).request_cancel(job_id, datetime.now(UTC))
+    finally:
+        service.close()
+    said = (
+        "cancelled"
+        if job.status == "cancelled"
+        else f"{job.status}; cancel asked for"
+        if job.active
+        else job.status
+    )
+    console.print(f"job {job.id} ({job.kind}, case {job.case_id}): {said}", highlight=False)
