@@ -197,3 +197,23 @@ def test_two_deliveries_at_once_share_one_memory_budget(
             assert service.get(cid).status == "delivered"
     finally:
         service.close()
+
+
+def test_a_worker_thought_dead_leaves_the_job_to_the_one_that_took_it_over(db: Db) -> None:
+    from datetime import timedelta
+
+    from iplos.jobs import run_job
+
+    settings, service, _ = db
+    cid = drive(service, "accepted").case_id
+    store = JobStore(service.engine)
+    job = submit_next(service, store, cid, Cast().processor)
+    first = store.claim("slow-worker", service.now())
+    assert first is not None
+    later = service.now() + timedelta(minutes=5)
+    store.recover(later, timedelta(seconds=60))  # its heartbeat looked stopped
+    assert store.claim("new-worker", later) is not None
+    outcome = run_job(first, settings, service, store, "slow-worker", heartbeat=60)
+    assert (outcome.job.status, outcome.job.worker, outcome.step) == ("running", "new-worker", None)
+    assert service.get(cid).status == "accepted"  # the slow worker did nothing on the case
+    assert store.get(job.id).attempts == 2

@@ -23,7 +23,7 @@ from iplos.config import Backend, Settings
 from iplos.delivery import Criteria, Processor, StepResult
 from iplos.delivery._plan import Plan
 from iplos.errors import IplosError
-from iplos.jobs.store import Job, JobKind, JobLost, JobStore
+from iplos.jobs.store import Job, JobKind, JobLost, JobStatus, JobStore
 from iplos.linkage import LinkedExtract
 
 Clock = Callable[[], datetime]
@@ -116,7 +116,7 @@ class JobRun:
             except JobLost:
                 self._lost.set()
                 return
-            except Exception:
+            except Exception:  # a busy database: the next beat tries again
                 continue
 
     # steps --------------------------------------------------------------------------------------------
@@ -237,24 +237,32 @@ def run_job(
 
     With `raise_errors` (the command line) a failure is recorded and then raised as it came."""
     run = JobRun(store, job, worker, now=now, heartbeat=heartbeat, on_progress=on_progress)
+
+    def end(status: JobStatus, **details: Any) -> Job:
+        # A job another worker took over meanwhile (this one was thought dead) is left to that one.
+        try:
+            return store.finish(job.id, worker, status, run.now(), **details)
+        except JobLost:
+            return store.get(job.id)
+
     with run:
         try:
             processor = _processor(run, settings, service)
             step = _work(processor, job)
         except JobCancelled as exc:
-            return Outcome(store.finish(job.id, worker, "cancelled", run.now(), detail=str(exc)))
+            return Outcome(end("cancelled", detail=str(exc)))
         except JobLost:
             return Outcome(store.get(job.id))
-        except Exception as exc:
-            error = str(exc) if isinstance(exc, IplosError) else f"{type(exc).__name__}: {exc}"
-            failed = store.finish(job.id, worker, "failed", run.now(), error=error)
+        except Exception as exc:  # every failure ends on the row, named
+            failed = end(
+                "failed", error=str(exc) if isinstance(exc, IplosError) else f"{type(exc).__name__}: {exc}"
+            )
             if raise_errors:
                 raise
             return Outcome(failed)
         except BaseException:  # an interrupt (Ctrl-C): end the row now rather than at recovery
-            store.finish(job.id, worker, "failed", run.now(), error="the run was interrupted")
+            end("failed", error="the run was interrupted")
             raise
     if isinstance(step, str):
-        return Outcome(store.finish(job.id, worker, "done", run.now(), detail=step, result={"message": step}))
-    finished = store.finish(job.id, worker, "done", run.now(), detail=step.message, result=step.to_dict())
-    return Outcome(finished, step)
+        return Outcome(end("done", detail=step, result={"message": step}))
+    return Outcome(end("done", detail=step.message, result=step.to_dict()), step)
