@@ -13,6 +13,7 @@ in-use memory slots. Peak RSS is this process's; the load average before and aft
 since the machine is shared.
 
     nice .venv/bin/python bench/bench_jobs.py --scale 0.02
+    nice .venv/bin/python bench/bench_jobs.py --home /tmp/iplos-national --no-direct   # the jobs only
 
 Writes bench/results/jobs-<scale>.json with the git revision.
 """
@@ -24,6 +25,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--home",
+        type=Path,
+        help="Use this existing register (read-only: linked into a scratch copy) instead of generating one.",
+    )
+    parser.add_argument("--no-direct", action="store_true", help="Only the jobs, not the direct calls.")
     args = parser.parse_args()
 
     from iplos.cases import CaseService
@@ -69,26 +77,35 @@ def main() -> None:
 
     _budget.MemoryBudget.acquire = counting  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory(prefix="webjobs-bench-") as scratch:
-        settings = Settings.from_env(Path(scratch) / "iplos-data")
-        t = time.perf_counter()
-        register = _register(settings, args.scale, args.seed, lambda *_a: None)
-        timings["synthetic_register_s"] = time.perf_counter() - t
+        home = Path(scratch) / "iplos-data"
+        if args.home is not None:
+            # A tree of symlinks to the shared register: what the bench writes (case store,
+            # deliveries, spill) lands in the scratch copy, never in the register's own folder.
+            shutil.copytree(args.home.resolve(), home, symlinks=False, copy_function=os.symlink)
+            register = f"existing register {args.home}"
+        settings = Settings.from_env(home)
+        if args.home is None:
+            t = time.perf_counter()
+            register = _register(settings, args.scale, args.seed, lambda *_a: None)
+            timings["synthetic_register_s"] = time.perf_counter() - t
         service = CaseService.from_settings(settings)
         cast = Cast()
-        cases = [_case(service, cast, lambda _m: None) for _ in range(4)]
-        direct, queued = cases[:2], cases[2:]
+        direct = [] if args.no_direct else [_case(service, cast, lambda _m: None) for _ in range(2)]
+        queued = [_case(service, cast, lambda _m: None) for _ in range(2)]
+        cases = direct + queued
 
         processor = Processor(settings, service, cast.processor)
-        t = time.perf_counter()
-        for cid in direct:
-            processor.next_step(cid)
-        timings["direct_propose_2_cases_s"] = time.perf_counter() - t
-        for cid in direct:
-            service.agree_anonymisation(cid, cast.applicant)
-        t = time.perf_counter()
-        for cid in direct:
-            processor.next_step(cid)
-        timings["direct_deliver_2_cases_s"] = time.perf_counter() - t
+        if direct:
+            t = time.perf_counter()
+            for cid in direct:
+                processor.next_step(cid)
+            timings["direct_propose_2_cases_s"] = time.perf_counter() - t
+            for cid in direct:
+                service.agree_anonymisation(cid, cast.applicant)
+            t = time.perf_counter()
+            for cid in direct:
+                processor.next_step(cid)
+            timings["direct_deliver_2_cases_s"] = time.perf_counter() - t
 
         store = JobStore(service.engine)
         progress_rows: dict[str, int] = {}
@@ -130,7 +147,7 @@ def main() -> None:
         "benchmark": "jobs",
         "git_revision": _rev(),
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "scale": args.scale,
+        "scale": args.scale if args.home is None else "national (1.0)",
         "register": register,
         "engine_slots": settings.engine_slots,
         "memory_limit_bytes": settings.memory_limit,
@@ -147,7 +164,7 @@ def main() -> None:
     }
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    path = results / f"jobs-{args.scale:g}.json"
+    path = results / (f"jobs-{args.scale:g}.json" if args.home is None else "jobs-national.json")
     path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     json.dump(out, sys.stdout, indent=2)
     print()
