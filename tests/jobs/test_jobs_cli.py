@@ -103,6 +103,6 @@ def test_public_names() -> None:
         "params_of",
         "run_job",
         "submit_next",
-        "worker_is_dead",
+        "worker_alive",
         "worker_name",
     ]

@@ -13,7 +13,7 @@ import pytest
 from iplos.cases import CaseService
 from iplos.config import Settings
 from iplos.errors import IplosError
-from iplos.jobs import JobConflict, JobLost, JobStore, worker_is_dead
+from iplos.jobs import JobConflict, JobLost, JobStore, worker_alive
 
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
@@ -112,13 +112,18 @@ def test_recover_sees_a_dead_process_of_this_host_at_once(db: tuple[Settings, Ca
     _, service, _ = db
     store = JobStore(service.engine)
     dead_name = f"{socket.gethostname()}:{_exited_pid()}"
-    assert worker_is_dead(dead_name)
-    assert not worker_is_dead(f"{socket.gethostname()}:{os.getpid()}")
-    assert not worker_is_dead(f"elsewhere.example:{os.getpid()}")
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    assert worker_alive(dead_name) is False
+    assert worker_alive(me) is True
+    assert worker_alive(f"elsewhere.example:{os.getpid()}") is None
     job = store.submit("deliver", "2026-00000030", "sven", T0)
     store.claim(dead_name, T0)
-    recovered = store.recover(T0 + timedelta(seconds=1), timedelta(minutes=5), is_dead=worker_is_dead)
+    mine = store.submit("deliver", "2026-00000031", "sven", T0)
+    store.claim(me, T0)
+    # the dead process's job at once; this live process's not, though its heartbeat is an hour old
+    recovered = store.recover(T0 + timedelta(hours=1), timedelta(minutes=5), alive=worker_alive)
     assert [(j.id, j.status) for j in recovered] == [(job.id, "queued")]
+    assert store.get(mine.id).status == "running"
 
 
 def _exited_pid() -> int:

@@ -56,11 +56,11 @@ def run_inline(
     from datetime import UTC, datetime, timedelta
 
     from iplos.delivery import StepResult
-    from iplos.jobs import JobConflict, JobStore, kind_for, run_job, worker_is_dead, worker_name
+    from iplos.jobs import JobConflict, JobStore, kind_for, run_job, worker_alive, worker_name
 
     store = JobStore(service.engine)
     now = datetime.now(UTC)
-    store.recover(now, timedelta(minutes=5), is_dead=worker_is_dead)
+    store.recover(now, timedelta(minutes=5), alive=worker_alive)
     case = service.get(case_id)
     job = store.active_for(case_id)
     if job is None:

@@ -25,7 +25,7 @@ def worker(
     stale_after: float = typer.Option(
         60.0,
         "--stale-after",
-        help="Seconds without a heartbeat after which another host's job counts as dead and runs again.",
+        help="Seconds without a heartbeat after which another host's job counts as dead and runs again (a job of this host runs again as soon as its process is gone).",
     ),
 ) -> None:
     """Run queued jobs: the processor's linkage, anonymisation search and delivery, out of the web request.

@@ -26,7 +26,7 @@ from iplos.jobs._run import (
     params_of,
     run_job,
 )
-from iplos.jobs._worker import Worker, worker_is_dead, worker_name
+from iplos.jobs._worker import Worker, worker_alive, worker_name
 from iplos.jobs.store import (
     ACTIVE,
     FINAL,
@@ -87,6 +87,6 @@ __all__ = [
     "params_of",
     "run_job",
     "submit_next",
-    "worker_is_dead",
+    "worker_alive",
     "worker_name",
 ]

@@ -27,18 +27,19 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def worker_is_dead(name: str) -> bool:
-    """Whether `name` (host:pid) is a process of this host that no longer runs."""
+def worker_alive(name: str) -> bool | None:
+    """Whether the worker `name` (host:pid) runs: True or False for a process of this host, None for
+    another host's (only its heartbeat can tell)."""
     host, _, pid = name.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
-        return False  # another host's worker: only its heartbeat can tell
+        return None
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:  # it runs, as another user
         return False
-    return False
+    except PermissionError:  # it runs, as another user
+        return True
+    return True
 
 
 class Worker:
@@ -74,7 +75,7 @@ class Worker:
 
     def recover(self) -> list[Job]:
         """Queue again (or fail) the jobs whose worker died."""
-        return self.store.recover(self.now(), self.stale_after, is_dead=worker_is_dead)
+        return self.store.recover(self.now(), self.stale_after, alive=worker_alive)
 
     def run_one(self, job: Job) -> Outcome:
         """Run a claimed job in this thread."""

@@ -319,12 +319,14 @@ class JobStore:
         now: datetime,
         stale_after: timedelta,
         max_attempts: int = MAX_ATTEMPTS,
-        is_dead: Callable[[str], bool] | None = None,
+        alive: Callable[[str], bool | None] | None = None,
     ) -> builtins.list[Job]:
         """Running jobs whose worker died: queued again to run from the start, or failed after
         `max_attempts` runs, or cancelled when a cancel was asked for. A worker has died when its
-        heartbeat is older than `stale_after`, or when `is_dead(worker)` says so (a process of this
-        host that no longer exists). Returns the jobs as they are now."""
+        process of this host is gone (`alive(worker)` is False), or, when `alive` cannot tell (None:
+        another host's worker, or no `alive` given), when its heartbeat is older than `stale_after`.
+        A live process of this host is never taken for dead, however late its heartbeat: on a loaded
+        machine a heartbeat can be late, and running one job twice is worse than waiting. Returns the jobs as they are now."""
         cutoff = now - stale_after
         running = jobs_table.c.status == "running"
         changed: builtins.list[str] = []
@@ -333,7 +335,8 @@ class JobStore:
             for row in rows:
                 job = _job(row)
                 beat = _utc(job.heartbeat_at)
-                dead = beat is None or beat < cutoff or (is_dead is not None and is_dead(job.worker or ""))
+                known = alive(job.worker or "") if alive is not None else None
+                dead = (beat is None or beat < cutoff) if known is None else not known
                 if not dead:
                     continue
                 values: dict[str, Any]
