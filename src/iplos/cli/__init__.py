@@ -23,6 +23,7 @@ from iplos.cli import case as _case  # noqa: F401  isort: skip
 from iplos.cli import deliver as _deliver  # noqa: F401  isort: skip
 from iplos.cli import demo as _demo  # noqa: F401  isort: skip
 from iplos.cli import notify as _notify  # noqa: F401  isort: skip
+from iplos.cli import worker as _worker  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
 

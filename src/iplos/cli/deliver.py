@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from iplos.cli._app import app, console, print_json
 from iplos.errors import IplosError
+
+if TYPE_CHECKING:
+    from iplos.cases import Actor, CaseService
+    from iplos.config import Settings
+    from iplos.delivery import StepResult
+    from iplos.jobs import ProgressHook
 
 
 def _actor(service: Any, user: str | None) -> Any:
@@ -32,6 +38,58 @@ def _bounds(specs: list[str], option: str) -> dict[str, str]:
             raise IplosError(f"{option} {spec!r}: expected COL=LEVEL, e.g. kommune=fylke")
         out[column.strip()] = level.strip()
     return out
+
+
+def run_inline(
+    settings: Settings,
+    service: CaseService,
+    case_id: str,
+    actor: Actor,
+    params: dict[str, Any],
+    on_progress: ProgressHook | None = None,
+) -> StepResult:
+    """The case's next processor step as a job run in this process: the same job code, steps and
+    progress as `iplos worker` (the job is in the case store, so the pages see it and may cancel it).
+
+    A job the case already has queued (from the pages) is run here; one running elsewhere is
+    refused; one whose process died is recovered and run again."""
+    from datetime import UTC, datetime, timedelta
+
+    from iplos.delivery import StepResult
+    from iplos.jobs import JobConflict, JobStore, kind_for, run_job, worker_alive, worker_name
+
+    store = JobStore(service.engine)
+    now = datetime.now(UTC)
+    store.recover(now, timedelta(minutes=5), alive=worker_alive)
+    case = service.get(case_id)
+    job = store.active_for(case_id)
+    if job is None:
+        kind = kind_for(case)
+        if kind is None:
+            if case.status == "anonymisation":
+                return StepResult(
+                    case_id, "waiting", "waiting for the applicant to agree or counter the proposal"
+                )
+            raise IplosError(
+                f"case {case_id} is {case.status}: the processor links and delivers only after the offer is "
+                "accepted (accepted, linked, anonymisation, anonymisation_agreed)"
+            )
+        job = store.submit(kind, case_id, actor.username, now, params)
+    elif job.status == "running":
+        raise JobConflict(
+            f"case {case_id} has a {job.kind} job running in worker {job.worker} ({job.id}); wait for it "
+            "or cancel it in the pages"
+        )
+    worker = worker_name()
+    claimed = store.claim(worker, now, job_id=job.id)
+    if claimed is None:
+        raise JobConflict(f"job {job.id} of case {case_id} was taken by another worker just now")
+    outcome = run_job(claimed, settings, service, store, worker, on_progress=on_progress, raise_errors=True)
+    if outcome.job.status == "cancelled":
+        raise IplosError(f"case {case_id}: job {job.id} was cancelled ({outcome.job.detail})")
+    if outcome.step is None:
+        return StepResult(case_id, "waiting", outcome.job.detail)
+    return outcome.step
 
 
 @app.command("deliver")
@@ -75,11 +133,12 @@ def deliver(
 
     Example: iplos deliver 2026-1a2b3c4d --invoice
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
     from iplos.cases import CaseService
     from iplos.config import Settings
-    from iplos.delivery import Criteria, Processor
+    from iplos.delivery import Criteria
+    from iplos.jobs import params_of
 
     if engine is not None and engine not in ("duckdb", "spark"):
         raise IplosError(f"--engine must be duckdb or spark, not {engine!r}")
@@ -97,27 +156,29 @@ def deliver(
                 '\'{"staff_group": "radgiver", "hours": 3.5, "work_date": "YYYY-MM-DD"}\'), '
                 "or deliver without --invoice"
             )
+        actor = _actor(service, user)
+        params = params_of(
+            Criteria(k=k, max_suppressed=max_suppression, l=l_div, t=t, unit=unit),  # type: ignore[arg-type]
+            backend=engine,  # type: ignore[arg-type]
+            min_levels=_bounds(min_level, "--min-level"),
+            max_levels=_bounds(max_level, "--max-level"),
+        )
         with Progress(
             SpinnerColumn(),
+            BarColumn(bar_width=20),
             TextColumn("{task.description}"),
             console=console,
             transient=True,
             disable=as_json,
         ) as progress:
-            task = progress.add_task(f"case {case_id}")
-            processor = Processor(
-                settings,
-                service,
-                _actor(service, user),
-                backend=engine,  # type: ignore[arg-type]
-                criteria=Criteria(k=k, max_suppressed=max_suppression, l=l_div, t=t, unit=unit),  # type: ignore[arg-type]
-                min_levels=_bounds(min_level, "--min-level"),
-                max_levels=_bounds(max_level, "--max-level"),
-                progress=lambda message: progress.update(task, description=message),
-            )
-            step = processor.next_step(case_id)
+            task = progress.add_task(f"case {case_id}", total=1.0)
+
+            def show(fraction: float, _step: str, detail: str) -> None:
+                progress.update(task, completed=fraction, description=detail or _step)
+
+            step = run_inline(settings, service, case_id, actor, params, show)
             if invoice and step.action == "delivered":
-                service.issue_invoice(case_id, processor.actor)
+                service.issue_invoice(case_id, actor)
         out = step.to_dict()
         if invoice and step.action == "delivered":
             inv = service.invoice(case_id)

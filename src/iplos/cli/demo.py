@@ -145,6 +145,9 @@ def _web_summary(web: Any) -> None:
         cases.add_row(case_id, status)
     console.print(cases)
     console.print(f"Open the pages: [bold]{web.serve_command}[/], then http://127.0.0.1:8000/")
+    console.print(
+        f"Run the processor's jobs (linkage, search, delivery) beside it: [bold]IPLOS_HOME={web.home} iplos worker[/]"
+    )
 
 
 def _fmt(value: object) -> str:

@@ -7,6 +7,7 @@ case history is the audit trail. `next_step` does whatever the case's state asks
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +199,8 @@ class Processor:
             "seconds": round(result.seconds, 3),
             "search_suppressed": result.suppressed_records,
             "search_suppressed_persons": result.suppressed_persons,
+            # the chosen plan's own information loss, beside its alternatives' (the pages chart them)
+            "metrics": {m: round(v, 6) for m, v in result.metrics.items() if math.isfinite(v)},
             "alternatives": alternatives(outcome, setup.hierarchies),
         }
         self.service.propose_anonymisation(case_id, self.actor, data, comment)

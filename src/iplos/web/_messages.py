@@ -9,6 +9,7 @@ hierarchy level names.
 from __future__ import annotations
 
 from iplos.web._messages_applicant import APPLICANT_ENTRIES
+from iplos.web._messages_jobs import JOB_ENTRIES
 
 _ENTRIES: dict[str, tuple[str, str]] = {
     "app.name": ("iplos", "iplos"),
@@ -576,6 +577,7 @@ _APPLICATION_MODEL: dict[str, tuple[str, str]] = {
 }
 _ENTRIES.update(_APPLICATION_MODEL)
 _ENTRIES.update(APPLICANT_ENTRIES)
+_ENTRIES.update(JOB_ENTRIES)
 
 MESSAGES: dict[str, dict[str, str]] = {
     "nb": {key: pair[0] for key, pair in _ENTRIES.items()},

@@ -24,6 +24,7 @@ from iplos.web._pages_applicant import build_applicant_router
 from iplos.web._pages_attachments import build_attachments_router
 from iplos.web._pages_case import build_case_router
 from iplos.web._pages_delivery import build_delivery_router
+from iplos.web._pages_jobs import build_jobs_router
 from iplos.web._pages_messages import build_messages_router
 from iplos.web._pages_oidc import build_oidc_router
 from iplos.web._pages_preview import build_preview_router
@@ -94,6 +95,7 @@ ROUTERS = (
     build_preview_router,
     build_attachments_router,
     build_oidc_router,
+    build_jobs_router,
 )
 """The page routers' builders (a test walks their POST routes to check each demands the CSRF token)."""
 

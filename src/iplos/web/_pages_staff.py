@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from iplos.cases import ROLES, User
 from iplos.errors import IplosError
-from iplos.web._render import PageUser, PostedForm, redirect, render, require, service_of
+from iplos.web._pages_jobs import job_view, jobs_of
+from iplos.web._render import PageUser, PostedForm, lang_of, redirect, render, require, service_of
 
 QUEUE = ("submitted", "under_review", "returned", "appealed")
 WORK = (
@@ -43,7 +44,10 @@ def build_staff_router() -> APIRouter:
     def work(request: Request, user: PageUser) -> Response:
         require(user, "processor", "administrator")
         cases = [c for c in service_of(request).list(user.actor) if c.status in WORK]
-        return render(request, "work.html.j2", user=user, cases=cases)
+        latest: dict[str, dict[str, object]] = {}
+        for job in jobs_of(request).list(limit=500):  # newest first: the first per case is its latest
+            latest.setdefault(job.case_id, job_view(lang_of(request), job))
+        return render(request, "work.html.j2", user=user, cases=cases, jobs=latest)
 
     @router.get("/admin/users", response_class=HTMLResponse)
     def users(request: Request, user: PageUser) -> Response:

@@ -44,3 +44,30 @@ document.addEventListener("DOMContentLoaded", function () {
       });
   });
 });
+// 4. A running job's progress: poll its JSON every 2 s, show the fraction and the step, reload when it ends.
+document.addEventListener("DOMContentLoaded", function () {
+  var panel = document.querySelector("[data-job-progress]");
+  if (!panel || !window.fetch) { return; }
+  var url = panel.getAttribute("data-job-progress");
+  var set = function (selector, text) {
+    var el = panel.querySelector(selector);
+    if (el) { el.textContent = text; }
+  };
+  var poll = function () {
+    window.fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (job) {
+        if (!job) { return; }
+        if (job.final) { window.location.reload(); return; }
+        var bar = panel.querySelector("[data-job-bar]");
+        if (bar) { bar.value = job.percent; bar.textContent = job.percent + " %"; }
+        set("[data-job-percent]", job.percent + " %");
+        set("[data-job-status]", job.status_label);
+        set("[data-job-step]", job.step ? ": " + job.step : "");
+        set("[data-job-detail]", job.detail);
+        window.setTimeout(poll, 2000);
+      })
+      .catch(function () { window.setTimeout(poll, 5000); });
+  };
+  window.setTimeout(poll, 2000);
+});

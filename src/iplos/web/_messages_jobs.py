@@ -1,0 +1,111 @@
+"""Texts of the processor's job pages and the risk/loss chart, in bokmål and English (merged into
+`_messages.MESSAGES`; kept apart so that the message catalogue stays readable)."""
+
+from __future__ import annotations
+
+JOB_ENTRIES: dict[str, tuple[str, str]] = {
+    # the jobs page
+    "job.title": ("Jobber", "Jobs"),
+    "job.link": ("Jobber: kobling, anonymisering og utlevering", "Jobs: linkage, anonymisation and delivery"),
+    "job.kind": ("Jobb", "Job"),
+    "job.kind.propose": ("Kobling og forslag til anonymisering", "Linkage and anonymisation proposal"),
+    "job.kind.answer": ("Vurdering av motforslaget", "Judging the counter-proposal"),
+    "job.kind.deliver": ("Utlevering", "Delivery"),
+    "job.start.propose": (
+        "Start kobling og søk etter anonymiseringsplan",
+        "Start linkage and the search for a plan",
+    ),
+    "job.start.answer": ("Start vurderingen av motforslaget", "Start judging the counter-proposal"),
+    "job.start.deliver": ("Start utleveringen", "Start the delivery"),
+    "job.criteria_hint": (
+        "Kriteriene nye forslag må oppfylle (tomt felt: standardverdien).",
+        "The criteria new proposals must meet (an empty field: the default).",
+    ),
+    "job.l": ("l (ulike sensitive verdier per gruppe)", "l (distinct sensitive values per class)"),
+    "job.t": ("t (t-nærhet)", "t (t-closeness)"),
+    "job.nothing": (
+        "Saken venter ikke på databehandleren nå.",
+        "The case is not waiting for the processor now.",
+    ),
+    "job.progress": ("Framdrift", "Progress"),
+    "job.status": ("Status", "Status"),
+    "job.status.queued": ("i kø", "queued"),
+    "job.status.running": ("kjører", "running"),
+    "job.status.done": ("ferdig", "done"),
+    "job.status.failed": ("feilet", "failed"),
+    "job.status.cancelled": ("avbrutt", "cancelled"),
+    "job.step.queued": ("venter på en arbeider", "waiting for a worker"),
+    "job.step.starting": ("starter", "starting"),
+    "job.step.linking": ("kobler registrene", "linking the registers"),
+    "job.step.linked": ("koblet", "linked"),
+    "job.step.searching": ("søker etter den minst grove planen", "searching the least-generalised plan"),
+    "job.step.evaluating": ("måler planen på uttrekket", "measuring the plan on the extract"),
+    "job.step.writing": ("utleveringskontroll og filer", "release gate and files"),
+    "job.step.requeued": ("i kø igjen etter at arbeideren stoppet", "queued again after its worker stopped"),
+    "job.cancel": ("Avbryt jobben", "Cancel the job"),
+    "job.cancel_asked": (
+        "Avbrudd er bedt om: jobben stopper før neste steg (en utlevering som skriver filene, fullføres).",
+        "Cancel asked for: the job stops before its next step (a delivery writing its files finishes).",
+    ),
+    "job.worker_hint": (
+        "Jobben kjøres av «iplos worker». Siden oppdateres av seg selv; uten JavaScript: last den inn på nytt.",
+        "The job is run by `iplos worker`. The page updates itself; without JavaScript, reload it.",
+    ),
+    "job.history": ("Jobber i saken", "Jobs of the case"),
+    "job.history_caption": ("De siste jobbene, nyeste først.", "The latest jobs, newest first."),
+    "job.started_by": ("Startet av", "Started by"),
+    "job.created": ("Startet", "Started"),
+    "job.finished": ("Avsluttet", "Ended"),
+    "job.outcome": ("Utfall", "Outcome"),
+    "job.latest": ("Siste jobb", "Latest job"),
+    # the chart of the alternatives
+    "chart.title": ("Risiko mot informasjonstap", "Risk against information loss"),
+    "chart.link": (
+        "Alternativene som diagram: risiko mot informasjonstap",
+        "The alternatives as a chart: risk against information loss",
+    ),
+    "chart.none": (
+        "Ingen forslag med søkets alternativer ennå.",
+        "No proposal with the search's alternatives yet.",
+    ),
+    "chart.intro": (
+        "Forslaget i runde {round} og de beste andre planene som også oppfyller kriteriene. Informasjonstap målt som {metric}.",
+        "The proposal of round {round} and the best other plans that also meet the criteria. Information loss measured as {metric}.",
+    ),
+    "chart.criteria": ("Avtalte kriterier", "Agreed criteria"),
+    "chart.criteria_met": (
+        "Alle planene i diagrammet oppfyller dem; k vises som linjen for høyeste tillatte risiko.",
+        "Every plan in the chart meets them; k is drawn as the line of the highest risk allowed.",
+    ),
+    "chart.unit.person": ("per person", "per person"),
+    "chart.unit.record": ("per rad", "per record"),
+    "chart.svg_title": (
+        "Risiko mot informasjonstap for planene",
+        "Risk against information loss of the plans",
+    ),
+    "chart.svg_desc": (
+        "{n} planer. Den stiplede linjen er høyeste tillatte risiko, 1/k = {risk} for k = {k}. Tallene står i tabellen under.",
+        "{n} plans. The dashed line is the highest risk allowed, 1/k = {risk} for k = {k}. The numbers are in the table below.",
+    ),
+    "chart.x_axis": ("informasjonstap ({metric})", "information loss ({metric})"),
+    "chart.y_axis": ("høyeste gjenkjenningsrisiko", "highest re-identification risk"),
+    "chart.threshold": ("k = {k}: risiko høyst {risk}", "k = {k}: risk at most {risk}"),
+    "chart.proposed": ("forslaget", "the proposal"),
+    "chart.alternative": ("alternativ {n}", "alternative {n}"),
+    "chart.agreed": ("avtalt", "agreed"),
+    "chart.legend": (
+        "Fylt firkant (P): forslaget. Åpne sirkler: alternativene, nummerert som i tabellen. Grønn ring: den avtalte planen. Rød stiplet linje: høyeste risiko k tillater.",
+        "Filled square (P): the proposal. Open circles: the alternatives, numbered as in the table. Green ring: the agreed plan. Red dashed line: the highest risk k allows.",
+    ),
+    "chart.table_caption": ("Planene i diagrammet", "The plans in the chart"),
+    "chart.plan": ("Plan", "Plan"),
+    "chart.levels": ("Nivåer", "Levels"),
+    "chart.loss": ("Tap ({metric})", "Loss ({metric})"),
+    "chart.suppressed": ("Personer undertrykt", "Persons suppressed"),
+    "chart.classes": ("Grupper", "Classes"),
+    "chart.action": ("Handling", "Action"),
+    "chart.propose_anonymisation": ("Foreslå alternativ {n}", "Propose alternative {n}"),
+    "chart.counter_anonymisation": ("Motforslag: alternativ {n}", "Counter with alternative {n}"),
+    "chart.propose_comment": ("alternativ {n} fra søket", "alternative {n} of the search"),
+    "chart.back": ("Tilbake til saken", "Back to the case"),
+}
