@@ -160,14 +160,18 @@ def test_tables_case_gets_protected_tables(world: Any) -> None:
     step = processor.next_step(case.case_id)
     assert step.action == "delivered" and step.delivered is not None
     folder = step.delivered.path
+    delivered = {p.name for p in folder.iterdir()}
     assert {
         "persons.csv",
         "persons.xlsx",
         "persons.html",
-        "hours.csv",
+        "persons-labelled.csv",
         "persons-report.json",
         "MANIFEST.sha256",
-    } <= {p.name for p in folder.iterdir()}
+    } <= delivered
+    assert not any(n.startswith("hours") for n in delivered)  # exactly the tables asked for
+    labelled = (folder / "persons-labelled.csv").read_text(encoding="utf-8")
+    assert "Oslo" in labelled or "Viken" in labelled or "Vestland" in labelled or "Hordaland" in labelled
     table = pd.read_csv(folder / "persons.csv", dtype=str, keep_default_na=False)
     published = pd.to_numeric(table.loc[table["flag"] == "published", "value"])
     assert ((published == 0) | (published >= 5)).all()
