@@ -153,7 +153,8 @@ def linkage_request(case: Case) -> LinkageRequest:
 def population_words(case: Case) -> dict[str, list[str]]:
     """The case's population in words, per language (nb, en), as the vedtak states it."""
     pop = case.content.population
-    return {"nb": [in_words(pop, "nb")], "en": [in_words(pop, "en")]}
+    view = default_catalogue()
+    return {"nb": [in_words(pop, "nb", view)], "en": [in_words(pop, "en", view)]}
 
 
 def required_levels(case: Case) -> dict[str, str]:
