@@ -301,24 +301,55 @@ def test_home_nursing_67_plus(api: Api, synth: Settings) -> None:
 
 
 def test_stroke_cohort_from_npr(api: Api, synth: Settings) -> None:
-    population = {"registers": [{"register": "npr", "variable": "hoveddiagnose", "codes": ["I60-I69"]}]}
+    """Persons with a stroke episode in NPR, in the årganger they received IPLOS services after the
+    discharge, with the services (spells with dates) and the episodes (dates, main diagnosis)."""
+    condition = {
+        "register": "npr",
+        "variable": "hoveddiagnose",
+        "codes": ["I60-I69"],
+        "within": "after_discharge",
+    }
+    population = {"registers": [condition]}
     npr = [{"register": "npr", "approval_reference": "NPR 26/10", "purpose": "the stroke cohort"}]
-    variables = [_var("fodselsaar", "the age"), _var("tjeneste", "services"), _var("timer_per_uke", "hours")]
+    variables = [
+        _var("fodselsaar", "the age"),
+        _var("tjeneste", "services"),
+        _var("startdato", "when services started"),
+        _var("innskrivningsdato", "the stroke admissions", "npr"),
+        _var("utskrivningsdato", "the discharges", "npr"),
+        _var("hoveddiagnose", "the stroke diagnoses", "npr"),
+    ]
     years = [2014, 2015, 2016]
     cid = _open(api, _content(api, population=population, variables=variables, aarganger=years, linkages=npr))
     api.command("kari", cid, "submit")
-    letter = _approve(api, cid, {"iplos": "granted", "npr": "granted"})
-    assert letter["population"]["en"] == ["an NPR episode with hoveddiagnose in I60-I69 in the period"]
+    levels = {"startdato": "year", "innskrivningsdato": "year", "utskrivningsdato": "year"}
+    letter = _approve(api, cid, {"iplos": "granted", "npr": "granted"}, levels)
+    assert letter["population"]["en"] == [
+        "an NPR episode with hoveddiagnose in I60-I69 and IPLOS services after the discharge"
+    ]
     _offer_and_accept(api, cid)
     extract = _link(api, synth, cid)
     expected = _count(
         synth,
-        """SELECT count(*) FROM iplos_person p JOIN persons k ON k.iplos = p.pseudonym
+        """WITH stroke AS (
+             SELECT k.iplos AS pseudonym, min(e.utskrivningsdato) AS discharged
+             FROM npr_episode e JOIN persons k ON k.npr = e.pseudonym
+             WHERE e.aargang BETWEEN 2014 AND 2016
+               AND upper(e.hoveddiagnose) >= 'I60' AND substr(upper(e.hoveddiagnose), 1, 3) <= 'I69'
+             GROUP BY 1)
+           SELECT count(*) FROM iplos_person p JOIN persons k ON k.iplos = p.pseudonym
            WHERE p.aargang BETWEEN 2014 AND 2016 AND EXISTS (
-             SELECT 1 FROM npr_episode e WHERE e.pseudonym = k.npr AND e.aargang BETWEEN 2014 AND 2016
-             AND upper(e.hoveddiagnose) >= 'I60' AND substr(upper(e.hoveddiagnose), 1, 3) <= 'I69')""",
+             SELECT 1 FROM iplos_tjeneste t JOIN stroke s ON s.pseudonym = t.pseudonym
+             WHERE t.pseudonym = p.pseudonym AND t.aargang = p.aargang
+               AND year(s.discharged) <= t.aargang
+               AND (t.sluttdato IS NULL OR t.sluttdato >= s.discharged))""",
     )
     assert extract.table.num_rows == expected > 0
+    folder = _deliver(api, synth, cid, SMALL)
+    frames = _check_delivery(folder, letter, SMALL.k)
+    episodes = frames["npr_episodes"]
+    strokes = episodes[episodes["hoveddiagnose"].str.upper().str[:3].between("I60", "I69")]
+    assert set(strokes["lopenr"]) == set(frames["extract"]["lopenr"])  # everyone delivered had a stroke
 
 
 def test_new_period_with_kpr_denied(api: Api, synth: Settings) -> None:
