@@ -371,9 +371,12 @@ def test_new_period_with_kpr_denied(api: Api, synth: Settings) -> None:
     _offer_and_accept(api, cid)
     extract = _link(api, synth, cid)
     assert set(extract.table.column("aargang").to_pylist()) == {2016, 2017}
+    folder = _deliver(api, synth, cid)  # the default criteria: one table, k=5 within 5 %
+    frames = _check_delivery(folder, letter, 5)
+    assert set(frames["extract"]["aargang"]) == {2016, 2017}  # no 2018: KPR was denied
 
 
-def test_change_application_redecides_only_what_changed(api: Api) -> None:
+def test_change_application_redecides_only_what_changed(api: Api, synth: Settings) -> None:
     variables = [_var("fodselsaar", "the age"), _var("kommune", "regional variation")]
     base = _open(
         api, _content(api, population={"age": {"min_age": 80}}, variables=variables, aarganger=[2015])
@@ -396,6 +399,15 @@ def test_change_application_redecides_only_what_changed(api: Api) -> None:
     assert decided["iplos.kommune"]["level"] == "fylke"
     api.command("rita", cid, "decide_variable", {"name": "husstand", "outcome": "granted"})
     api.command("rita", cid, "decide_case", {"outcome": "approved", "reasons": ["the change is justified"]})
+    letter = api.get("rita", f"/api/cases/{cid}/letter").json()["data"]
+    assert {v["name"] for v in letter["granted_variables"]} == {"fodselsaar", "kommune", "husstand"}
+    _offer_and_accept(api, cid)
+    folder = _deliver(api, synth, cid)
+    frames = _check_delivery(folder, letter, 5)
+    report = json.loads((folder / "disclosure-report.json").read_text(encoding="utf-8"))
+    kommune = next(q for q in report["quasi_identifiers"] if q["column"] == "kommune")
+    assert kommune["level"] >= 1  # the base case's coarsening to fylke carried over
+    assert set(frames["extract"]["aargang"]) == {2015}
 
 
 def test_tables_for_a_municipality(api: Api, synth: Settings) -> None:
@@ -430,6 +442,16 @@ def test_tables_for_a_municipality(api: Api, synth: Settings) -> None:
     # Bergen was 1201 until 2019 and 4601 from 2020: these årganger hold it as 1201.
     assert set(extract.table.column("kommune").to_pylist()) == {"1201"}
     assert {"alder", "kjonn"} <= set(extract.table.column_names)
+    folder = _deliver(api, synth, cid)
+    names = {p.name for p in folder.iterdir()}
+    assert {"mottakere.csv", "mottakere.xlsx", "mottakere.html", "mottakere-labelled.csv"} <= names
+    assert not any(n.startswith(("persons", "hours", "extract")) for n in names)  # only what was asked
+    table = pd.read_csv(folder / "mottakere.csv", dtype=str, keep_default_na=False)
+    assert {"alder", "kjonn", "kommune"} <= {c.split(":")[0] for c in table.columns}
+    published = pd.to_numeric(table.loc[table["flag"] == "published", "value"])
+    assert ((published == 0) | (published >= 5)).all()
+    labelled = (folder / "mottakere-labelled.csv").read_text(encoding="utf-8")
+    assert ("Bergen" in labelled and "Kvinne" in labelled) or "Mann" in labelled
 
 
 def test_stroke_cohort_tables_keyed_by_lopenr(synth: Settings) -> None:
