@@ -31,6 +31,7 @@ _IPLOS_PART = ("iplos", "kpr")
 _NOT_DELIVERABLE: dict[tuple[str, str, str | None], str] = {
     ("iplos", "person", "bydel"): "bydel has no generalization hierarchy to protect it with",
     ("iplos", "tjeneste", "leverandor_orgnr"): "the provider's organisation number is not delivered",
+    ("iplos", "kontakt", None): "KPR's GP contacts have no table in an extract yet",
 }
 
 #: Extract columns that differ from the variable's name, with what they hold.
