@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from iplos.cases import Actor, Case, CaseService
-from iplos.cases.release_store import ReleaseLog
 from iplos.catalog import catalog
 from iplos.config import Backend, Settings
 from iplos.delivery._anonymise import (
@@ -42,20 +41,18 @@ from iplos.delivery._case import (
     population_words,
     required_levels,
 )
+from iplos.delivery._deliver_tables import deliver_tables
 from iplos.delivery._documents import MANIFEST, sha256_of
 from iplos.delivery._formats import STEM
 from iplos.delivery._multi import TABLE, Stacked, split, stack
 from iplos.delivery._plan import Plan
 from iplos.delivery._release import Criteria, Release
-from iplos.delivery._requested import data_version_of, make_tables
-from iplos.delivery._tables import TableSpec, protected_tables, table_specs, write_tables_delivery
 from iplos.delivery._write import Delivered, case_lock, verify_manifest, write_delivery
 from iplos.engine import Engine, connect
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
 from iplos.linkage import LinkageRequest, LinkedExtract, link, link_tables
 from iplos.linkage._tables import person_year_request
-from iplos.sdc.tables import Release as TablesRelease
 
 Action = Literal["proposed", "agreed", "delivered", "waiting"]
 IDENTIFIER_COLUMNS = frozenset({"fnr", "pseudonym", "person", "fodselsnummer"})
@@ -379,46 +376,20 @@ class Processor:
     def _deliver_tables(
         self, case: Case, extract: LinkedExtract, plan: Plan, setup: Anonymisation, delivery_id: str
     ) -> StepResult:
-        """Protected tables instead of microdata: the tables the application asks for, exactly
-        (`_requested`), protected jointly with the case's earlier releases in the release log; a
-        case that names none gets the standard tables at the agreed levels."""
-        frame = self._frame(extract)
-        log = ReleaseLog(self.service.url)
-        source = f"case {case.case_id}"
-        version = data_version_of(self.settings.registers_dir)
-        try:
-            if case.content.tables:
-                earlier = [
-                    TablesRelease.from_record(r.name, r.kind, r.statistic, r.dimensions, r.cells)
-                    for r in log.releases(source, version)
-                ]
-                produced = make_tables(frame, case, plan, setup.hierarchies, extract_years(case), earlier)
-                failed = [p.request.name for p in produced if not p.passed]
-                if failed:
-                    raise IplosError(
-                        f"case {case.case_id}: the joint audit of {', '.join(failed)} with the earlier "
-                        "releases finds a suppressed cell recoverable"
-                    )
-                tables = [
-                    (
-                        TableSpec(p.request.name, tuple((d.column, 0) for d in p.request.dimensions)),
-                        p.result.table,
-                    )
-                    for p in produced
-                ]
-                labels = {p.request.name: p.labels for p in produced}
-            else:
-                specs = table_specs(plan, frame.columns)
-                self.progress(f"protecting {len(specs)} tables (secondary suppression and audit)")
-                tables = protected_tables(frame, plan, setup.hierarchies, specs)
-                labels = {}
-            delivered = self._write_tables(case, extract, plan, delivery_id, tables, labels)
-            if case.content.tables:
-                for spec, pt in tables:
-                    record = TablesRelease.of(spec.name, pt).as_record()
-                    log.record(source=source, data_version=version, **record)
-        finally:
-            log.close()
+        """Protected tables instead of microdata (`_deliver_tables.deliver_tables`)."""
+        delivered = deliver_tables(
+            self.service.url,
+            self.settings,
+            case,
+            self._frame(extract),
+            plan,
+            setup,
+            delivery_id,
+            self.case_folder(case.case_id) / delivery_id,
+            extract.report.to_dict(),
+            self.actor.username,
+            self.progress,
+        )
         digest = sha256_of(delivered.path / MANIFEST)
         self.service.record_delivery(case.case_id, self.actor, delivery_id, digest)
         return StepResult(
@@ -428,28 +399,6 @@ class Processor:
             plan=dict(case.agreed_plan or {}),
             delivered=delivered,
             linkage=extract.report.to_dict(),
-        )
-
-    def _write_tables(
-        self,
-        case: Case,
-        extract: LinkedExtract,
-        plan: Plan,
-        delivery_id: str,
-        tables: list[tuple[TableSpec, Any]],
-        labels: Mapping[str, Mapping[str, Mapping[str, str]]],
-    ) -> Delivered:
-        keys = KeyStore.open(self.settings)
-        return write_tables_delivery(
-            tables,
-            self.case_folder(case.case_id) / delivery_id,
-            case_id=case.case_id,
-            k=plan.criteria.k,
-            keys_hex=_keys_hex(keys),
-            forbidden_columns=forbidden_columns(),
-            linkage_report=extract.report.to_dict(),
-            log_lines=[f"case {case.case_id}: table delivery {delivery_id} by {self.actor.username}"],
-            labels=labels,
         )
 
     def next_step(self, case_id: str) -> StepResult:
