@@ -330,9 +330,18 @@ class Processor:
         report["assessment_before"] = assessment(frame, qis)
         report["assessment_after"] = assessment(evaluation.applied.data, qis)
         if extras:
-            report["records_after"] = len(release.data) + sum(len(r.data) for r in extras)
+            # records_* count the person-year table's rows, as for one table; each table's below.
+            kinds = extract.table.column(TABLE).to_numpy(zero_copy_only=False)
+            report["records_before"] = int((kinds == release.table).sum())
+            report["records_after"] = len(release.data)
+            report["suppressed"] = report["records_before"] - report["records_after"]
             report["tables"] = [
-                {"table": r.table, "records": len(r.data), "quasi_identifiers": list(r.quasi_identifiers)}
+                {
+                    "table": r.table,
+                    "records_before": int((kinds == r.table).sum()),
+                    "records_after": len(r.data),
+                    "quasi_identifiers": list(r.quasi_identifiers),
+                }
                 for r in (release, *extras)
             ]
         engine = self._engine()
