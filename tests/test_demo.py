@@ -58,7 +58,9 @@ def test_demo_runs_and_delivers(tmp_path: Path) -> None:
     stata, meta = pyreadstat.read_dta(str(delivery / "extract.dta"))
     assert len(parquet) == len(stata) == summary["records_after"]
     assert meta.column_names_to_labels["kjonn"] == "Kjønn"
-    assert parquet.groupby([q for q in levels], dropna=False)["lopenr"].nunique().min() >= 5
+    # The person-year table's own quasi-identifiers (the cause of death is a table of its own).
+    own = [q for q in levels if q in parquet.columns]
+    assert parquet.groupby(own, dropna=False)["lopenr"].nunique().min() >= 5
     # No key, pseudonym or fødselsnummer anywhere in the delivery.
     home = Path(summary["home"])
     keys = KeyStore.load(home / "keyholder" / "keys.json")

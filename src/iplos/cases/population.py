@@ -27,7 +27,10 @@ from iplos.errors import Problem
 
 Language = Literal["nb", "en"]
 RegionLevel = Literal["kommune", "fylke"]
-Within = Literal["period", "aargang"]
+Within = Literal["period", "aargang", "after_discharge"]
+"""When a register condition must hold: in any årgang of the period, in the same årgang as the
+person-year, or (NPR only) before the person-year's services: the person-year counts when an IPLOS
+service in force in it runs on or after the discharge from a matching episode."""
 
 _ICD10 = re.compile(r"^[A-Z][0-9]{2}[0-9A-Z]{0,2}$")
 _RANGE = re.compile(r"^([A-Z][0-9]{2}[0-9A-Z]{0,2})\s*-\s*([A-Z][0-9]{2}[0-9A-Z]{0,2})$")
@@ -207,11 +210,13 @@ def describe(pop: Population, language: Language = "nb", catalogue: CatalogueVie
     if pop.functional_assessment:
         out.append("har funksjonsvurdering i årgangen" if nb else "has a functional assessment in the årgang")
     for c in pop.registers:
-        when = (
-            ("i perioden" if nb else "in the period")
-            if c.within == "period"
-            else ("i samme årgang" if nb else "in the same årgang")
-        )
+        when = {
+            "period": "i perioden" if nb else "in the period",
+            "aargang": "i samme årgang" if nb else "in the same årgang",
+            "after_discharge": (
+                "og IPLOS-tjenester etter utskrivningen" if nb else "and IPLOS services after the discharge"
+            ),
+        }[c.within]
         what = _REGISTER_RECORD[c.register][0 if nb else 1] if c.register in _REGISTER_RECORD else c.register
         out.append(
             f"{what} {c.variable} {', '.join(c.codes)} {when}"
@@ -429,6 +434,22 @@ def validate_population(
                     f"a condition on {c.register} needs a linkage request for {c.register}",
                     column=f"{where}.register",
                     value=c.register,
+                )
+            )
+        if c.within == "after_discharge" and c.register != "npr":
+            problems.append(
+                Problem(
+                    "services after the discharge need a condition on an NPR episode",
+                    column=f"{where}.within",
+                    value=c.within,
+                )
+            )
+        if c.within not in ("period", "aargang", "after_discharge"):
+            problems.append(
+                Problem(
+                    "within is period, aargang or after_discharge",
+                    column=f"{where}.within",
+                    value=str(c.within),
                 )
             )
         if not c.codes:

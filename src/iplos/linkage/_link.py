@@ -59,7 +59,8 @@ def _base_part(
     funksjon_cols = [o.source.column for o in mine if o.source.table == "funksjon"]
     person = engine.table(register, "person", aargang=years)
     wanted = request.population
-    needs_services = wanted.home_dwelling or bool(service_cols) or bool(wanted.services)
+    after = any(f.within == "after_discharge" for f in wanted.records)
+    needs_services = wanted.home_dwelling or bool(service_cols) or bool(wanted.services) or after
     tjeneste = engine.table(register, "tjeneste", aargang=years) if needs_services else None
     funksjon = engine.table(register, "funksjon", aargang=years) if wanted.functional_assessment else None
     records = [(f, _record_hits(engine, mapping, request, register, f)) for f in wanted.records]

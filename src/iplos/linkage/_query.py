@@ -28,6 +28,7 @@ from iplos.linkage._request import (
 )
 
 REF = "_ref"
+DISCHARGE = "_discharge"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def record_hits(records: ir.Table, f: RecordFilter, years: Sequence[int]) -> ir.
     t = records.filter(in_ranges(records[f.column].upper(), f.ranges), year.isin(list(years)))
     if f.within == "aargang":
         return t.select("pseudonym", aargang=year.cast("int32")).distinct()
+    if f.within == "after_discharge":  # the first discharge from a matching episode
+        return t.group_by("pseudonym").aggregate(**{DISCHARGE: t.utskrivningsdato.min()})
     return t.select("pseudonym").distinct()
 
 
@@ -162,6 +165,16 @@ def population(
             raise IplosError("a population with a functional assessment needs the funksjon table")
         p = p.semi_join(funksjon.select("pseudonym", "aargang").distinct(), ["pseudonym", "aargang"])
     for f, hits in records:
+        if f.within == "after_discharge":
+            if tjeneste is None:
+                raise IplosError("a population with services after a discharge needs the tjeneste table")
+            j = tjeneste.join(hits, "pseudonym")
+            after = j.sluttdato.isnull() | (j.sluttdato >= j[DISCHARGE])
+            in_year = j[DISCHARGE].year() <= j.aargang
+            p = p.semi_join(
+                j.filter(after & in_year).select("pseudonym", "aargang").distinct(), ["pseudonym", "aargang"]
+            )
+            continue
         on = ["pseudonym", "aargang"] if f.within == "aargang" else ["pseudonym"]
         p = p.semi_join(hits, on)
     if pop.home_dwelling:

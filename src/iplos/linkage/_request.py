@@ -52,7 +52,9 @@ class RecordFilter:
     """A record of `register` whose `column` lies in one of the ICD-10 `ranges` (first, last; no dots).
 
     `within='period'`: in any årgang of the request (the person is then in every årgang of the
-    population); `within='aargang'`: in the same årgang as the person-year. A range covers subcodes:
+    population); `within='aargang'`: in the same årgang as the person-year; `within='after_discharge'`
+    (NPR only): a person-year whose IPLOS services run on or after the first discharge from a
+    matching episode in the period. A range covers subcodes:
     'I60'-'I69' holds 'I639'.
     """
 
@@ -67,8 +69,10 @@ class RecordFilter:
             raise IplosError(f"no record condition on {self.register}.{self.column}; possible: {known}")
         if not self.ranges:
             raise IplosError(f"the condition on {self.register}.{self.column} names no codes")
-        if self.within not in ("period", "aargang"):
-            raise IplosError(f"within must be 'period' or 'aargang', not {self.within!r}")
+        if self.within not in ("period", "aargang", "after_discharge"):
+            raise IplosError(f"within must be 'period', 'aargang' or 'after_discharge', not {self.within!r}")
+        if self.within == "after_discharge" and self.register != "npr":
+            raise IplosError("services after the discharge need a condition on an NPR episode")
 
     @property
     def table(self) -> str:

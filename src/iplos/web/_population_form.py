@@ -188,7 +188,7 @@ def read_population(
                 "register": register,
                 "variable": variable,
                 "codes": icd,
-                "within": within if within in ("period", "aargang") else "period",
+                "within": within if within in ("period", "aargang", "after_discharge") else "period",
             }
         )
     data["registers"] = registers
