@@ -156,3 +156,13 @@ def plan_fit_problems(plan: Mapping[str, Any], case: Case, catalogue: CatalogueV
             )
         )
     return problems
+
+
+def plan_variables(case: Case, catalogue: CatalogueView) -> list[str]:
+    """The variables a plan must give a level for (each quasi-identifier of the granted extract that
+    can be delivered at more than one level), by the variable's name, as the pages name them."""
+    if not case.variable_decisions:
+        return []
+    qis, _, aliases = _columns(case, catalogue)
+    names = {column: name for name, column in aliases.items()}
+    return [names.get(c, c) for c, allowed in qis.items() if c != AARGANG and len(allowed) > 1]

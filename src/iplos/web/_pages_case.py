@@ -22,6 +22,7 @@ from iplos.cases import (
     ATTACHMENT_KINDS,
     PERMISSIONS,
     Case,
+    CatalogueView,
     CommandRefused,
     ConcurrencyError,
     PermissionDenied,
@@ -32,6 +33,7 @@ from iplos.cases import (
     letter,
 )
 from iplos.cases.commands import DecideVariable
+from iplos.cases.plan_fit import plan_variables
 from iplos.cases.population import Language, in_words
 from iplos.cases.table_request import table_in_words
 from iplos.cases.validation import level_options
@@ -82,13 +84,16 @@ def event_rows(request: Request, case_id: str, user: User) -> list[dict[str, Any
     return rows
 
 
-def quasi_identifiers(case: Case) -> list[str]:
-    """Variables an anonymisation plan sets levels for: those of the latest plan, else the coarsened."""
+def quasi_identifiers(case: Case, catalogue: CatalogueView) -> list[str]:
+    """Variables an anonymisation plan sets levels for: those of the latest plan, then every other
+    quasi-identifier of the granted extract that has a choice of levels (a plan must name them all)."""
+    named: list[str] = []
     if case.anonymisation_rounds:
         levels = case.anonymisation_rounds[-1].plan.get("levels", {})
-        if isinstance(levels, dict) and levels:
-            return list(levels)
-    return [d.name for d in case.granted_variables() if d.outcome == "coarsened"]
+        if isinstance(levels, dict):
+            named = [str(name) for name in levels]
+    coarsened = [d.name for d in case.granted_variables() if d.outcome == "coarsened"]
+    return list(dict.fromkeys([*named, *coarsened, *plan_variables(case, catalogue)]))
 
 
 def case_page(
@@ -108,7 +113,7 @@ def case_page(
     case = service.get(case_id, user.actor)
     allowed = PERMISSIONS[user.role][case.status]
     latest_plan = case.anonymisation_rounds[-1].plan if case.anonymisation_rounds else {}
-    qis = quasi_identifiers(case)
+    qis = quasi_identifiers(case, service.catalogue)
     return render(
         request,
         "case.html.j2",
