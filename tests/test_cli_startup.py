@@ -115,3 +115,18 @@ def test_app_attribute_has_every_command() -> None:
 
     names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
     assert names == set(COMMAND_MODULES)
+
+
+def test_a_user_error_prints_one_line_and_exits_2(tmp_path: Path) -> None:
+    """The error path of `main` imports its own helpers (rich markup, the error console)."""
+    script = "import sys; sys.argv = ['iplos', *sys.argv[1:]]; from iplos.cli import main; main()"
+    missing = tmp_path / "finnes-ikke.parquet"
+    done = subprocess.run(
+        [sys.executable, "-c", script, "assess", str(missing), "--qi", "kjonn"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "error:" in done.stderr and "does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
