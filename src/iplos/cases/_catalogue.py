@@ -25,6 +25,7 @@ class VariableInfo:
     role: str
     first_year: int
     last_year: int
+    table: str = ""
 
 
 class CatalogueView(Protocol):
@@ -87,7 +88,7 @@ class _CatalogAdapter:
 
     def variable(self, name: str, register: str) -> VariableInfo:
         var = self._cat.variable(name, register=register)
-        return VariableInfo(var.name, register, var.role, var.aargang_from, var.aargang_to)
+        return VariableInfo(var.name, register, var.role, var.aargang_from, var.aargang_to, var.table)
 
     def register_years(self) -> dict[str, tuple[int, int]]:
         return {r.name: (r.first_year, r.last_year) for r in self._cat.registers}

@@ -23,13 +23,35 @@ AARGANG = "aargang"
 COUNTED = {("iplos", "tjeneste"): "antall_tjenester"}  # extract columns that count records
 
 
+#: The tables besides the person-year table, by the catalogue table their columns come from
+#: (`iplos.delivery` names such a column `<table>.<column>` in a plan; tests pin it to the delivery).
+EXTRA_TABLES = {
+    ("iplos", "diagnose"): "diagnoses",
+    ("npr", "episode"): "npr_episodes",
+    ("dar", "dodsfall"): "cause_of_death",
+}
+SPELLS = "service_spells"
+SPELL_DATES = ("vedtaksdato", "startdato", "sluttdato")
+TABLE = "_tabell"
+
+
 def extract_column(register: str, name: str) -> str:
-    """The extract's column for a granted variable (before the linkage's de-duplication)."""
+    """The person-year extract's column for a granted variable (before the linkage's de-duplication)."""
     if register in ("iplos", "kpr") and name == "fodselsaar":
         return "alder"
-    if register == "npr":
-        return "npr_episoder"
     return COUNTED.get(("iplos" if register == "kpr" else register, name), name)
+
+
+def _column_of(register: str, table: str, name: str, spells: bool) -> tuple[str, bool]:
+    """The plan's name of a granted variable's column, and whether it lives outside the person-year
+    table: IPLOS diagnoses, NPR episodes and causes of death are tables of their own, and with a
+    granted spell date the services are too (else the person-year table counts them)."""
+    base = "iplos" if register == "kpr" else register
+    if (base, table) in EXTRA_TABLES:
+        return f"{EXTRA_TABLES[(base, table)]}.{name}", True
+    if base == "iplos" and table == "tjeneste" and (spells or name in SPELL_DATES):
+        return f"{SPELLS}.{name}", True
+    return extract_column(register, name), False
 
 
 def _columns(
@@ -42,25 +64,44 @@ def _columns(
     sensitive: set[str] = set()
     aliases: dict[str, str] = {}
     seen = {"lopenr", AARGANG}
-    for d in grant(case, catalogue).variables:
-        column = extract_column(d.register, d.name)
+    granted = grant(case, catalogue).variables
+    infos = {}
+    for d in granted:
+        try:
+            infos[(d.register, d.name)] = catalogue.variable(d.name, d.register)
+        except IplosError:
+            continue  # a variable the catalogue cannot deliver is refused elsewhere
+    spells = any(
+        d.name in SPELL_DATES
+        and (d.register, d.name) in infos
+        and infos[(d.register, d.name)].table == "tjeneste"
+        for d in granted
+    )
+    several = False
+    for d in granted:
+        info = infos.get((d.register, d.name))
+        if info is None:
+            continue
+        column, elsewhere = _column_of(d.register, info.table, d.name, spells)
+        several = several or elsewhere
         if column in seen:
             column = f"{d.register}_{column}"
         if column in seen:
             continue
         seen.add(column)
         try:
-            role = catalogue.variable(d.name, d.register).role
             levels = catalogue.deliverable_levels(d.name, d.register)
         except IplosError:
-            continue  # a variable the catalogue cannot deliver is refused elsewhere
-        if column in COUNTED.values() or column == "npr_episoder" or role == "sensitive":
+            continue
+        if column in COUNTED.values() or info.role == "sensitive":
             sensitive.add(column)
-        elif role == "quasi_identifier":
+        elif info.role == "quasi_identifier":
             lowest = d.level if d.outcome == "coarsened" and d.level in levels else None
-            qis[column] = levels[levels.index(lowest) :] if lowest is not None else levels
-            if d.name != column:
+            qis[column] = levels[levels.index(lowest) :] if lowest is not None else levels or ("as recorded",)
+            if d.name != column and not elsewhere:
                 aliases[d.name] = column
+    if several:
+        qis[TABLE] = ("tabell",)  # which table a row is in: kept as it is
     return qis, sensitive, aliases
 
 
@@ -92,7 +133,7 @@ def plan_fit_problems(plan: Mapping[str, Any], case: Case, catalogue: CatalogueV
                 )
             )
     for name, allowed in qis.items():
-        if name == AARGANG and name not in levels:
+        if name in (AARGANG, TABLE) and name not in levels:
             continue  # the årgang stays as it is
         if name not in levels:
             if len(allowed) > 1:
