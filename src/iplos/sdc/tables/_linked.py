@@ -393,30 +393,46 @@ def _joint_deviation(
     level: FloatArray,
     cost_new: FloatArray,
     t_new: int,
+    hops: int = 2,
 ) -> tuple[IntArray, FloatArray, IntArray] | None:
     """One deviation that moves as many of `cells` as it can by `direction * level` at once (as
-    `_deviation`, over the whole model), and the cells it moves that far; None if it fails."""
-    n = model.n_vars
-    weight = np.full(n, 1e-6)
+    `_deviation`, among the free cells `hops` sums from them), and the cells it moves that far;
+    None if it fails."""
+    n_all = model.n_vars
+    weight_all = np.full(n_all, 1e-6)
     s = model.span(t_new)
     scale = max(float(np.max(level[cells])), 1e-9)
-    weight[s] = np.where(suppressed[s], 1e-6, cost_new / scale + 1e-6)
-    free = movable | suppressed
+    weight_all[s] = np.where(suppressed[s], 1e-6, cost_new / scale + 1e-6)
+    free_all = movable | suppressed
+    csr = model.matrix.tocsr()
+    csc = model.matrix.tocsc()
+    near = np.zeros(n_all, dtype=bool)
+    near[cells] = True
+    for _ in range(hops):
+        rows = np.unique(csc[:, np.flatnonzero(near)].indices)
+        reach = np.zeros(n_all, dtype=bool)
+        reach[np.unique(csr[rows].indices)] = True
+        near |= reach & free_all
+    cols = np.flatnonzero(near)
+    sub = csr[:, cols].tocsr()
+    sub = sub[np.flatnonzero(np.diff(sub.indptr) > 0)]
+    n = cols.size
+    weight, free, base = weight_all[cols], free_all[cols], truth[cols]
     lo = np.zeros(2 * n)
-    hi = np.concatenate([np.where(free, np.inf, 0.0), np.where(free, truth, 0.0)])
-    idx = np.asarray(cells, dtype=np.int64)
+    hi = np.concatenate([np.where(free, np.inf, 0.0), np.where(free, base, 0.0)])
+    idx = np.searchsorted(cols, np.asarray(cells, dtype=np.int64))
     plus, minus = (idx, n + idx) if direction > 0 else (n + idx, idx)
     # each cell's move is rewarded up to its level (far above any suppression cost), not forced:
     # a cell the earlier releases pin cannot make the whole program infeasible
-    hi[plus] = level[idx]
+    need = level[cols[idx]]
+    hi[plus] = need
     hi[minus] = 0.0
     cost = np.concatenate([weight, weight])
-    cost[plus] = -1e3 * float(weight.max()) / np.maximum(level[idx], 1e-9)
-    matrix = model.matrix.tocsr()
+    cost[plus] = -1e3 * float(weight.max()) / np.maximum(need, 1e-9)
     res = linprog(
         cost,
-        A_eq=sp.hstack([matrix, -matrix]).tocsr(),
-        b_eq=np.zeros(matrix.shape[0]),
+        A_eq=sp.hstack([sub, -sub]).tocsr(),
+        b_eq=np.zeros(sub.shape[0]),
         bounds=np.stack([lo, hi], axis=1),
         method="highs",
     )
@@ -424,8 +440,12 @@ def _joint_deviation(
         return None
     d = res.x[:n] - res.x[n:]
     moved = np.flatnonzero(np.abs(d) > 1e-7)
-    served = idx[direction * d[idx] >= level[idx] - 1e-6]
-    return np.asarray(moved, dtype=np.int64), np.asarray(d[moved], dtype=np.float64), served
+    served = cols[idx[direction * d[idx] >= need - 1e-6]]
+    return (
+        np.asarray(cols[moved], dtype=np.int64),
+        np.asarray(d[moved], dtype=np.float64),
+        np.asarray(served, dtype=np.int64),
+    )
 
 
 def _deviation_lp(
