@@ -253,12 +253,12 @@ def intervals(component: Component, goal: Goal | None = None, tol: float = 1e-7)
         np.minimum(seen.low, goal.seen_low, out=seen.low)
         np.maximum(seen.high, goal.seen_high, out=seen.high)
     if goal is not None:
-        if x0 is None:  # a first witness for every cell, even those the goal leaves alone
+        if x0 is None or n <= LOCAL_FROM:  # a first witness for every cell (pushed to its bound)
             _, x = lp.minimise(np.where(finite_ub, -1.0 / scale, 0.0))
             solved += 1
             assert x is not None
             seen.add(x)
-            x0 = x
+            x0 = x if x0 is None else x0
         targets = Targets(
             up=np.where(np.isfinite(high), high, x0 + width),
             down=np.where(np.isfinite(low), low, x0 - width),
