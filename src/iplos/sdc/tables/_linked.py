@@ -187,6 +187,7 @@ def protect_linked(
     # each round's audit starts from what the last one saw and from the deviations found since:
     # the pattern only grows, so every attacker table seen before is still one
     witnesses: list[tuple[IntArray, FloatArray]] = []
+    audit_programs, audit_seconds = 0, 0.0  # over every round (the report gives the total)
     for _ in range(max_rounds if secondary != "none" else 1):
         supp = model.suppressed(pattern)
         result = audit(
@@ -202,6 +203,8 @@ def protect_linked(
             prove_failing=secondary == "none",  # a failing cell gets a deviation, not a proof
         )
         witnesses = []
+        audit_programs += result.linear_programs
+        audit_seconds += result.seconds
         failing = [int(v) for v in result.failing if int(v) not in unprotectable]
         if not failing or secondary == "none":
             break
@@ -273,6 +276,9 @@ def protect_linked(
             previous=result if audit_intervals == "witnessed" else None,
             witnesses=witnesses,
         )
+        audit_programs += result.linear_programs
+        audit_seconds += result.seconds
+    result = replace(result, linear_programs=audit_programs, seconds=audit_seconds)
     flags = alone.flags.copy()
     newly = pattern[t_new] & ~alone.suppressed
     flags[newly] = SECONDARY
