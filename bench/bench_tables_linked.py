@@ -10,7 +10,8 @@ with the ones before it (`protect_linked`, as `iplos tables make` does with the 
 2. kommune (+ fylke) x 5-year age groups x service (+ SSB group) x sex
 3. kommune (+ fylke) x 1-year age (+ 20-year groups) x sex x SSB service group
 
-Times each release (protection alone, then the joint rounds with the joint audit) and a final
+Times each release (protection alone, then the joint rounds with the joint audit; wall and CPU
+seconds, with the load average beside them: the machine is shared) and a final
 joint audit of all three from the published cells alone (`audit_linked`), and writes JSON to
 bench/results/tables_linked.json.
 
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -133,9 +136,10 @@ def main() -> None:
         t0 = time.perf_counter()
         table = build_table(frame, dims, count="records")
         t_build = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = protect_linked(frame, table, released, rules, name=name, count="records")
         seconds = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         released.append(Release.of(name, result.table))
         joint = result.report()["joint_audit"]
         steps.append(
@@ -145,6 +149,8 @@ def main() -> None:
                 "shape": list(table.shape),
                 "build_seconds": round(t_build, 3),
                 "protect_seconds": round(seconds, 3),
+                "protect_cpu_seconds": round(cpu, 3),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
                 "alone_secondary_seconds": result.table.details.get("secondary_seconds"),
                 "linked_seconds": result.table.details.get("linked_seconds"),
                 "flags": result.table.counts(),
@@ -181,6 +187,9 @@ def main() -> None:
         "final_joint_audit_linear_programs": final.linear_programs,
         "final_joint_variables": model.n_vars,
         "total_seconds": round(t_protect + t_final, 3),
+        "total_cpu_seconds": round(time.process_time(), 3),
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

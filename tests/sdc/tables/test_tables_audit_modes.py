@@ -143,3 +143,62 @@ def test_contradictory_table_is_refused_by_the_bounds() -> None:
     a = sp.csr_matrix(np.array([[1.0, -1.0, -1.0]]))
     with pytest.raises(IplosError, match="not additive"):
         audit(a, np.array([1.0, 3.0, 0.0]), np.array([False, False, True]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hidden_tables, st.floats(0.0, 60.0), st.floats(0.0, 3.0))
+def test_regional_programs_give_the_exact_verdict(
+    case: tuple[tuple[np.ndarray, bool], int, float], percent: float, absolute: float
+) -> None:
+    """The small programs around the true table (used on large components) on every component."""
+    from iplos.sdc.tables import _lp
+
+    (leaves, hierarchical), seed, share = case
+    t = _table(leaves, hierarchical)
+    rng = np.random.default_rng(seed)
+    hidden = rng.random(t.n_cells) < share
+    sensitive = hidden & (rng.random(t.n_cells) < 0.6)
+    levels = ProtectionLevels(percent, percent, absolute, absolute)
+    kwargs = {
+        "sensitive": sensitive,
+        "upper_required": levels.upper(t.values),
+        "lower_required": levels.lower(t.values),
+    }
+    exact = audit(t.constraints, t.values, hidden, intervals="exact", **kwargs)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_lp, "LOCAL_FROM", 0)
+        fast = audit(t.constraints, t.values, hidden, intervals="witnessed", **kwargs)  # type: ignore[arg-type]
+    assert (fast.ok == exact.ok).all()
+    assert (fast.lower[hidden] >= exact.lower[hidden] - 1e-6).all()
+    assert (fast.upper[hidden] <= exact.upper[hidden] + 1e-6).all()
+
+
+def test_an_audit_seeded_by_the_last_one_and_by_witnesses_checks_them() -> None:
+    """A previous audit seeds only a pattern that contains its own; a witness that breaks a sum
+    or moves a published cell is ignored; the verdict equals the unseeded one."""
+    t = _table(np.array([[5.0, 1.0, 7.0], [2.0, 6.0, 4.0], [8.0, 3.0, 9.0]]), False)
+    hidden = np.zeros(t.n_cells, dtype=bool)
+    rng = np.random.default_rng(3)
+    hidden[rng.choice(t.n_cells, t.n_cells // 2, replace=False)] = True
+    levels = ProtectionLevels()
+    kwargs = {
+        "sensitive": hidden,
+        "upper_required": levels.upper(t.values),
+        "lower_required": levels.lower(t.values),
+        "intervals": "witnessed",
+    }
+    first = audit(t.constraints, t.values, hidden, **kwargs)  # type: ignore[arg-type]
+    more = hidden.copy()
+    more[np.flatnonzero(~hidden)[:2]] = True
+    plain = audit(t.constraints, t.values, more, **kwargs)  # type: ignore[arg-type]
+    seeded = audit(t.constraints, t.values, more, previous=first, **kwargs)  # type: ignore[arg-type]
+    assert (seeded.ok == plain.ok).all()
+    with pytest.raises(IplosError, match="still suppressed"):
+        audit(t.constraints, t.values, hidden, previous=plain, **kwargs)  # type: ignore[arg-type]
+    cell = int(np.flatnonzero(more)[0])
+    broken = (np.array([cell]), np.array([100.0]))  # moves one cell alone: breaks its sums
+    published = int(np.flatnonzero(~more)[0])
+    moves_published = (np.array([published, cell]), np.array([1.0, -1.0]))
+    ignored = audit(t.constraints, t.values, more, witnesses=[broken, moves_published], **kwargs)  # type: ignore[arg-type]
+    assert (ignored.ok == plain.ok).all()
+    assert not np.isclose(ignored.upper[cell], t.values[cell] + 100.0)

@@ -10,6 +10,7 @@ wide. This module shares no code with the suppression search beyond the constrai
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,7 +90,15 @@ def attacker_intervals(
         if goal is not None:
             c = comp.cells
             truth = None if goal.truth is None else goal.truth[c]
-            local = Goal(low=goal.low[c], high=goal.high[c], width=goal.width[c], truth=truth)
+            local = Goal(
+                low=goal.low[c],
+                high=goal.high[c],
+                width=goal.width[c],
+                truth=truth,
+                seen_low=None if goal.seen_low is None else goal.seen_low[c],
+                seen_high=None if goal.seen_high is None else goal.seen_high[c],
+                prove=goal.prove,
+            )
         found = intervals(comp, local)
         lower[comp.cells] = found.lower
         upper[comp.cells] = found.upper
@@ -109,6 +118,9 @@ def audit(
     lower_required: FloatArray | None = None,
     min_width: float = 0.0,
     intervals: IntervalMode = "exact",
+    previous: AuditResult | None = None,
+    witnesses: Sequence[tuple[IntArray, FloatArray]] = (),
+    prove_failing: bool = True,
 ) -> AuditResult:
     """Audit a suppression pattern.
 
@@ -117,6 +129,15 @@ def audit(
     cell's interval must be wider than `min_width` (exactly derivable cells always fail).
     Suppressed entries of `values` are only used for the check, never by the attacker.
     `intervals="witnessed"` gives the same verdict with far fewer LPs (see `AuditResult`).
+
+    With witnessed intervals and true values, two kinds of attacker tables already known spare
+    programs (each is checked here, none is taken on trust): the intervals of a `previous` audit
+    of the same values whose suppressed cells are a subset of these (suppressing more cells only
+    widens what an attacker cannot exclude, so every value seen then can still be seen), and
+    `witnesses`, deviations (cells, amounts) that move the true table to another one that keeps
+    every published cell, every sum and non-negativity. `prove_failing=False` (witnessed
+    intervals only) spares the exact programs of the cells no witness protects: they fail
+    unproven (only a suppression search that goes on to protect them wants that).
     """
     start = time.perf_counter()
     if intervals not in ("exact", "witnessed"):
@@ -135,6 +156,8 @@ def audit(
                 high=np.where(checked, values + upper_required, np.nan),
                 width=none,
                 truth=np.asarray(values, dtype=np.float64),
+                **_known(constraints, values, supp, previous, witnesses),
+                prove=prove_failing,
             )
         else:
             need = min_width if min_width > 0 else 2 * TOLERANCE
@@ -161,3 +184,38 @@ def audit(
         intervals=intervals,
         exact_cells=exact & supp,
     )
+
+
+def _known(
+    constraints: sp.csr_matrix,
+    values: FloatArray,
+    suppressed: npt.NDArray[np.bool_],
+    previous: AuditResult | None,
+    witnesses: Sequence[tuple[IntArray, FloatArray]],
+) -> dict[str, FloatArray]:
+    """Values attacker tables are known to take, per cell (+inf/-inf: none): the previous
+    audit's intervals and the valid witnesses."""
+    n = values.shape[0]
+    low = np.full(n, np.inf)
+    high = np.full(n, -np.inf)
+    if previous is not None:
+        if previous.suppressed.shape != suppressed.shape or (previous.suppressed & ~suppressed).any():
+            raise IplosError(
+                "a previous audit can only seed this one when every cell it found suppressed is still "
+                "suppressed"
+            )
+        was = previous.suppressed
+        low[was] = np.minimum(low[was], previous.lower[was])
+        high[was] = np.maximum(high[was], previous.upper[was])
+    scale = max(1.0, float(np.abs(values).max(initial=0.0)))
+    for cells, amounts in witnesses:
+        x = np.asarray(values, dtype=np.float64).copy()
+        np.add.at(x, cells, amounts)
+        moved = cells[np.abs(amounts) > 0]
+        if not suppressed[moved].all() or (x[moved] < -TOLERANCE).any():
+            continue
+        if np.abs(constraints @ (x - values)).max(initial=0.0) > TOLERANCE * scale:
+            continue
+        low[moved] = np.minimum(low[moved], x[moved])
+        high[moved] = np.maximum(high[moved], x[moved])
+    return {"seen_low": low, "seen_high": high}

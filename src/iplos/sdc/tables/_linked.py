@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -184,6 +184,10 @@ def protect_linked(
     unprotectable: set[int] = set()
     start = time.perf_counter()
     result = None
+    # each round's audit starts from what the last one saw and from the deviations found since:
+    # the pattern only grows, so every attacker table seen before is still one
+    witnesses: list[tuple[IntArray, FloatArray]] = []
+    audit_programs, audit_seconds = 0, 0.0  # over every round (the report gives the total)
     for _ in range(max_rounds if secondary != "none" else 1):
         supp = model.suppressed(pattern)
         result = audit(
@@ -194,10 +198,52 @@ def protect_linked(
             upper_required=upper,
             lower_required=lower,
             intervals=audit_intervals,
+            previous=result if audit_intervals == "witnessed" else None,
+            witnesses=witnesses,
+            prove_failing=secondary == "none",  # a failing cell gets a deviation, not a proof
         )
+        witnesses = []
+        audit_programs += result.linear_programs
+        audit_seconds += result.seconds
         failing = [int(v) for v in result.failing if int(v) not in unprotectable]
         if not failing or secondary == "none":
             break
+        # first one deviation per direction that moves every failing cell at once (one
+        # program instead of one per cell); a cell it cannot serve gets a deviation of its own
+        supp = model.suppressed(pattern)
+        for direction in (1.0, -1.0):
+            need = upper if direction > 0 else lower
+            reach = result.upper if direction > 0 else result.lower
+            short = [
+                p
+                for p in failing
+                if need[p] > 1e-9
+                and (
+                    reach[p] < truth[p] + need[p] - 1e-6
+                    if direction > 0
+                    else reach[p] > truth[p] - need[p] + 1e-6
+                )
+            ]
+            if len(short) < 2:
+                continue
+            joint = _joint_deviation(model, truth, supp, movable, short, direction, need, costs, t_new)
+            if joint is None:
+                continue
+            cells, amounts, served = joint
+            deviations += 1
+            witnesses.append((cells, amounts))
+            new_cells = cells[(cells >= model.offsets[t_new]) & (cells < model.offsets[t_new + 1])]
+            pattern[t_new][new_cells - model.offsets[t_new]] = True
+            done = np.zeros(model.n_vars, dtype=bool)
+            done[served] = True
+            if direction > 0:
+                result_upper = result.upper.copy()
+                result_upper[done] = np.maximum(result_upper[done], truth[done] + need[done])
+                result = replace(result, upper=result_upper)
+            else:
+                result_lower = result.lower.copy()
+                result_lower[done] = np.minimum(result_lower[done], truth[done] - need[done])
+                result = replace(result, lower=result_lower)
         for p in failing:
             supp = model.suppressed(pattern)
             for direction, level, reach in (
@@ -212,10 +258,27 @@ def protect_linked(
                     unprotectable.add(p)
                     continue
                 deviations += 1
-                new_cells = moved[(moved >= model.offsets[t_new]) & (moved < model.offsets[t_new + 1])]
+                witnesses.append(moved)
+                cells = moved[0]
+                new_cells = cells[(cells >= model.offsets[t_new]) & (cells < model.offsets[t_new + 1])]
                 pattern[t_new][new_cells - model.offsets[t_new]] = True
                 supp = model.suppressed(pattern)
     assert result is not None
+    if result.failing.size:  # the verdict on what is left, proven (and with the last deviations)
+        result = audit(
+            model.matrix,
+            truth,
+            model.suppressed(pattern),
+            sensitive=primary,
+            upper_required=upper,
+            lower_required=lower,
+            intervals=audit_intervals,
+            previous=result if audit_intervals == "witnessed" else None,
+            witnesses=witnesses,
+        )
+        audit_programs += result.linear_programs
+        audit_seconds += result.seconds
+    result = replace(result, linear_programs=audit_programs, seconds=audit_seconds)
     flags = alone.flags.copy()
     newly = pattern[t_new] & ~alone.suppressed
     flags[newly] = SECONDARY
@@ -293,10 +356,11 @@ def _deviation(
     level: float,
     cost_new: FloatArray,
     t_new: int,
-) -> IntArray | None:
+) -> tuple[IntArray, FloatArray] | None:
     """Variables moved by the cheapest deviation d (matrix @ d = 0, truth + d >= 0) with
     d_p = direction * level that moves only unknown cells and cells of the new table; None when
-    none exists (the earlier releases pin the cell)."""
+    none exists (the earlier releases pin the cell). Returned as (variables, amounts): truth + d is
+    an attacker table once those variables are suppressed."""
     n = model.n_vars
     weight = np.full(n, 1e-6)
     s = model.span(t_new)
@@ -307,6 +371,7 @@ def _deviation(
     csc = model.matrix.tocsc()
     near = np.zeros(n, dtype=bool)
     near[p] = True
+    tries: list[IntArray | None] = []
     for _ in range(3):
         touched_rows = np.unique(csc[:, np.flatnonzero(near)].indices)
         reach = np.zeros(n, dtype=bool)
@@ -315,11 +380,78 @@ def _deviation(
         if grown.sum() == near.sum() or grown.sum() > 20000:
             break
         near = grown
-    for within in (np.flatnonzero(near), None):
+        if near.sum() > 2:  # each wider ring a larger program, tried only if the smaller fails
+            tries.append(np.flatnonzero(near))
+    for within in (*tries, None):
         moved = _deviation_lp(csr, truth, weight, free, p, direction, level, within)
         if moved is not None:
             return moved
     return None
+
+
+def _joint_deviation(
+    model: JointModel,
+    truth: FloatArray,
+    suppressed: BoolArray,
+    movable: BoolArray,
+    cells: list[int],
+    direction: float,
+    level: FloatArray,
+    cost_new: FloatArray,
+    t_new: int,
+    hops: int = 2,
+) -> tuple[IntArray, FloatArray, IntArray] | None:
+    """One deviation that moves as many of `cells` as it can by `direction * level` at once (as
+    `_deviation`, among the free cells `hops` sums from them), and the cells it moves that far;
+    None if it fails."""
+    n_all = model.n_vars
+    weight_all = np.full(n_all, 1e-6)
+    s = model.span(t_new)
+    scale = max(float(np.max(level[cells])), 1e-9)
+    weight_all[s] = np.where(suppressed[s], 1e-6, cost_new / scale + 1e-6)
+    free_all = movable | suppressed
+    csr = model.matrix.tocsr()
+    csc = model.matrix.tocsc()
+    near = np.zeros(n_all, dtype=bool)
+    near[cells] = True
+    for _ in range(hops):
+        rows = np.unique(csc[:, np.flatnonzero(near)].indices)
+        reach = np.zeros(n_all, dtype=bool)
+        reach[np.unique(csr[rows].indices)] = True
+        near |= reach & free_all
+    cols = np.flatnonzero(near)
+    sub = csr[:, cols].tocsr()
+    sub = sub[np.flatnonzero(np.diff(sub.indptr) > 0)]
+    n = cols.size
+    weight, free, base = weight_all[cols], free_all[cols], truth[cols]
+    lo = np.zeros(2 * n)
+    hi = np.concatenate([np.where(free, np.inf, 0.0), np.where(free, base, 0.0)])
+    idx = np.searchsorted(cols, np.asarray(cells, dtype=np.int64))
+    plus, minus = (idx, n + idx) if direction > 0 else (n + idx, idx)
+    # each cell's move is rewarded up to its level (far above any suppression cost), not forced:
+    # a cell the earlier releases pin cannot make the whole program infeasible
+    need = level[cols[idx]]
+    hi[plus] = need
+    hi[minus] = 0.0
+    cost = np.concatenate([weight, weight])
+    cost[plus] = -1e3 * float(weight.max()) / np.maximum(need, 1e-9)
+    res = linprog(
+        cost,
+        A_eq=sp.hstack([sub, -sub]).tocsr(),
+        b_eq=np.zeros(sub.shape[0]),
+        bounds=np.stack([lo, hi], axis=1),
+        method="highs",
+    )
+    if res.status != 0:
+        return None
+    d = res.x[:n] - res.x[n:]
+    moved = np.flatnonzero(np.abs(d) > 1e-7)
+    served = cols[idx[direction * d[idx] >= need - 1e-6]]
+    return (
+        np.asarray(cols[moved], dtype=np.int64),
+        np.asarray(d[moved], dtype=np.float64),
+        np.asarray(served, dtype=np.int64),
+    )
 
 
 def _deviation_lp(
@@ -331,7 +463,7 @@ def _deviation_lp(
     direction: float,
     level: float,
     within: IntArray | None,
-) -> IntArray | None:
+) -> tuple[IntArray, FloatArray] | None:
     cols = np.arange(matrix.shape[1]) if within is None else within
     sub = matrix[:, cols].tocsr()
     sub = sub[np.flatnonzero(np.diff(sub.indptr) > 0)]
@@ -356,7 +488,8 @@ def _deviation_lp(
     if res.status != 0:
         return None
     d = res.x[:n] - res.x[n:]
-    return np.asarray(cols[np.flatnonzero(np.abs(d) > 1e-7)], dtype=np.int64)
+    moved = np.flatnonzero(np.abs(d) > 1e-7)
+    return np.asarray(cols[moved], dtype=np.int64), np.asarray(d[moved], dtype=np.float64)
 
 
 def audit_linked(

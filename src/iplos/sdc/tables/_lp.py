@@ -9,7 +9,7 @@ the problem falls apart into connected components that are solved one by one (Hi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from iplos.errors import IplosError
 from iplos.sdc.tables._bounds import INFEASIBLE, implied_bounds
 from iplos.sdc.tables._table import FloatArray, IntArray
+from iplos.sdc.tables._witness import Targets, Witnessed, certify_locally
 
 
 def open_highs() -> tuple[Any, Any]:
@@ -34,6 +35,9 @@ def open_highs() -> tuple[Any, Any]:
     solver = highspy.Highs()  # type: ignore[no-untyped-call]
     solver.setOptionValue("output_flag", False)
     return highspy, solver
+
+
+LOCAL_FROM = 2000  # components of more cells get the small programs of `_witness` first
 
 
 @dataclass(frozen=True)
@@ -120,12 +124,28 @@ class _WarmLP:
         h.passModel(lp)
         self.highs = h
         self._all = np.arange(self.n, dtype=np.int32)
+        self._narrowed = False
 
-    def minimise(self, costs: FloatArray) -> tuple[float, FloatArray | None]:
-        """Minimise costs @ x: (optimal value, solution), or (-inf, None) when unbounded."""
+    def minimise(
+        self, costs: FloatArray, lower: FloatArray | None = None, upper: FloatArray | None = None
+    ) -> tuple[float, FloatArray | None]:
+        """Minimise costs @ x: (optimal value, solution), or (-inf, None) when unbounded. With
+        `lower`/`upper`, within those column bounds (they stay only for this solve)."""
         assert self.highs is not None
         self.highs.changeColsCost(self.n, self._all, costs.astype(np.float64))  # type: ignore[attr-defined]
+        if lower is not None or upper is not None or self._narrowed:
+            lo = self.bounds[:, 0] if lower is None else lower
+            hi = self.bounds[:, 1] if upper is None else upper
+            hi = np.where(np.isfinite(hi), hi, self._core.kHighsInf)
+            self.highs.changeColsBounds(  # type: ignore[attr-defined]
+                self.n, self._all, lo.astype(np.float64), hi.astype(np.float64)
+            )
+            self._narrowed = lower is not None or upper is not None
         return self._run()
+
+    def set_solver(self, name: str) -> None:
+        assert self.highs is not None
+        self.highs.setOptionValue("solver", name)  # type: ignore[attr-defined]
 
     def _run(self) -> tuple[float, FloatArray | None]:
         h = self.highs
@@ -152,6 +172,9 @@ class Goal:
     high: FloatArray
     width: FloatArray
     truth: FloatArray | None = None
+    seen_low: FloatArray | None = None  # values attacker tables already shown take (+-inf: none)
+    seen_high: FloatArray | None = None
+    prove: bool = True  # a cell that misses its goal gets its exact extreme (else: left as seen)
 
 
 @dataclass(frozen=True)
@@ -171,10 +194,13 @@ def intervals(component: Component, goal: Goal | None = None, tol: float = 1e-7)
 
     Every LP solution is an attacker table, a witness: each cell's smallest and largest value seen
     so far lies in its interval. A cell seen at its implied bound (`implied_bounds`) has that
-    bound as its extreme and needs no program of its own; batch programs (push all open cells to
-    their bounds at once) certify many cells first. With a `goal`, a cell whose witnessed range
-    already reaches what the goal asks needs no program either, and its interval is reported as
-    witnessed (not exact); a cell that misses its goal always gets its exact extreme.
+    bound as its extreme and needs no program of its own. With a `goal`, a cell whose witnessed
+    range already reaches what the goal asks needs no program either, and its interval is
+    reported as witnessed (not exact): batch programs over the whole component push every open
+    cell to its target at once (each capped there, so none takes more than it needs), then small
+    programs around one feasible table certify the rest (`_witness`). Without a goal, batches
+    push the open cells to their bounds. A cell still open gets one program per direction, whose
+    value is its exact extreme: a cell that misses its goal always gets its exact extreme.
     """
     n = component.cells.size
     if component.matrix.shape[0] == 0:
@@ -184,75 +210,85 @@ def intervals(component: Component, goal: Goal | None = None, tol: float = 1e-7)
     solved = 0
     lo_x = np.full(n, np.nan)  # exact extremes found by a program of their own
     hi_x = np.full(n, np.nan)
-    seen_min = np.full(n, np.inf)
-    seen_max = np.full(n, -np.inf)
+    seen = Witnessed(n)
+    everything = np.arange(n)
 
     finite_ub = np.isfinite(ub)
     ub_tol = np.where(finite_ub, ub - tol * np.maximum(1.0, np.where(finite_ub, ub, 0.0)), np.inf)
-
-    def at_ub() -> npt.NDArray[np.bool_]:
-        return np.asarray((seen_max >= ub_tol) | ~np.isnan(hi_x), dtype=bool)
-
-    def at_lb() -> npt.NDArray[np.bool_]:
-        return np.asarray((seen_min <= lb + tol * np.maximum(1.0, lb)) | ~np.isnan(lo_x), dtype=bool)
-
+    lb_tol = lb + tol * np.maximum(1.0, lb)
     if goal is None:
-
-        def open_hi() -> npt.NDArray[np.bool_]:
-            return ~at_ub()
-
-        def open_lo() -> npt.NDArray[np.bool_]:
-            return ~at_lb()
-
+        high = np.full(n, np.inf)
+        low = np.full(n, -np.inf)
+        width = np.full(n, -np.inf)
     else:
         high = np.where(np.isnan(goal.high), -np.inf, goal.high)
         low = np.where(np.isnan(goal.low), np.inf, goal.low)
         width = np.where(np.isnan(goal.width), -np.inf, goal.width)
 
-        def open_hi() -> npt.NDArray[np.bool_]:
-            reached = seen_max >= high - tol
-            wide = (seen_max - seen_min) >= width - tol
-            return np.asarray(~(reached & wide) & ~at_ub(), dtype=bool)
+    def open_hi(idx: IntArray = everything) -> npt.NDArray[np.bool_]:
+        """Cells whose upper end the verdict still needs (without a goal: every cell not proven
+        at its bound)."""
+        done = (seen.high[idx] >= ub_tol[idx]) | ~np.isnan(hi_x[idx])
+        if goal is not None:
+            wide = (seen.high[idx] - seen.low[idx]) >= width[idx] - tol
+            done |= (seen.high[idx] >= high[idx] - tol) & wide
+        return np.asarray(~done, dtype=bool)
 
-        def open_lo() -> npt.NDArray[np.bool_]:
-            reached = seen_min <= low + tol
-            wide = (seen_max - seen_min) >= width - tol
-            return np.asarray(~(reached & wide) & ~at_lb(), dtype=bool)
-
-    def witness(x: FloatArray) -> None:
-        np.minimum(seen_min, x, out=seen_min)
-        np.maximum(seen_max, x, out=seen_max)
+    def open_lo(idx: IntArray = everything) -> npt.NDArray[np.bool_]:
+        done = (seen.low[idx] <= lb_tol[idx]) | ~np.isnan(lo_x[idx])
+        if goal is not None:
+            wide = (seen.high[idx] - seen.low[idx]) >= width[idx] - tol
+            done |= (seen.low[idx] <= low[idx] + tol) & wide
+        return np.asarray(~done, dtype=bool)
 
     scale = np.maximum(np.where(finite_ub, ub, lb + 1.0), 1.0)
+    x0: FloatArray | None = None
     if goal is not None and goal.truth is not None:
         truth = goal.truth
         residual = np.abs(component.matrix @ truth - component.rhs)
         if (truth >= 0).all() and (residual <= 1e-9 * np.maximum(1.0, np.abs(component.rhs))).all():
-            witness(truth)
-    if goal is not None:  # a first witness for every cell, even those the goal leaves alone
-        _, x = lp.minimise(np.where(finite_ub, -1.0 / scale, 0.0))
-        solved += 1
-        assert x is not None
-        witness(x)
-    for sign, still_open in ((-1.0, open_hi), (1.0, open_lo)):
-        # batches: push every open cell towards its bound at once while that pays
-        for _ in range(30):
-            open_ = np.flatnonzero(still_open() & finite_ub)  # keep the batch bounded
-            if open_.size < 20:
-                break
-            costs = np.zeros(n)
-            costs[open_] = sign / scale[open_]
-            _, x = lp.minimise(costs)
+            seen.add(truth)
+            x0 = truth
+    if goal is not None and goal.seen_low is not None and goal.seen_high is not None:
+        np.minimum(seen.low, goal.seen_low, out=seen.low)
+        np.maximum(seen.high, goal.seen_high, out=seen.high)
+    if goal is not None:
+        if x0 is None or n <= LOCAL_FROM:  # a first witness for every cell (pushed to its bound)
+            _, x = lp.minimise(np.where(finite_ub, -1.0 / scale, 0.0))
             solved += 1
-            if x is None:
-                break
-            witness(x)
-            if open_.size - int((still_open() & finite_ub).sum()) < max(5, open_.size // 50):
-                break
-        # then one program per cell still open, each solution a witness for the others
+            assert x is not None
+            seen.add(x)
+            x0 = x if x0 is None else x0
+        targets = Targets(
+            up=np.where(np.isfinite(high), high, x0 + width),
+            down=np.where(np.isfinite(low), low, x0 - width),
+        )
+        # a large component's programs are slow (tens of seconds at 40,000 cells): small ones
+        # around x0 first, then whole-component batches for what they leave open
+        if n > LOCAL_FROM and (open_hi() | open_lo()).any():
+            solved += certify_locally(component.matrix, x0, targets, open_hi(), open_lo(), seen)
+        solved += _capped_batches(lp, x0, targets, open_hi, open_lo, seen)
+    else:
+        for sign, still_open in ((-1.0, open_hi), (1.0, open_lo)):
+            # batches: push every open cell towards its bound at once while that pays
+            for _ in range(30):
+                open_ = np.flatnonzero(still_open() & finite_ub)  # keep the batch bounded
+                if open_.size < 20:
+                    break
+                costs = np.zeros(n)
+                costs[open_] = sign / scale[open_]
+                _, x = lp.minimise(costs)
+                solved += 1
+                if x is None:
+                    break
+                seen.add(x)
+                if open_.size - int((still_open() & finite_ub).sum()) < max(5, open_.size // 50):
+                    break
+    # then one program per cell still open, each solution a witness for the others
+    for sign, still_open in ((-1.0, open_hi), (1.0, open_lo)) if goal is None or goal.prove else ():
         costs = np.zeros(n)
-        for j in range(n):
-            if not still_open()[j]:
+        for j in np.flatnonzero(still_open()):
+            if not still_open(np.array([j]))[0]:
                 continue
             costs[j] = sign
             value, x = lp.minimise(costs)
@@ -263,9 +299,68 @@ def intervals(component: Component, goal: Goal | None = None, tol: float = 1e-7)
             else:
                 lo_x[j] = max(0.0, value)
             if x is not None:
-                witness(x)
-    hit_ub, hit_lb = at_ub(), at_lb()
-    upper = np.where(~np.isnan(hi_x), hi_x, np.where(hit_ub, ub, seen_max))
-    lower = np.where(~np.isnan(lo_x), lo_x, np.where(hit_lb, lb, seen_min))
+                seen.add(x)
+    # a cell that misses its goal one way gets its exact extreme the other way too (a failing
+    # verdict is reported with the attacker's exact interval)
+    failing = (~np.isnan(hi_x) & (hi_x < high - tol)) | (~np.isnan(lo_x) & (lo_x > low + tol))
+    for j in np.flatnonzero(failing & (np.isnan(hi_x) | np.isnan(lo_x)) if goal is not None else []):
+        sign = -1.0 if np.isnan(hi_x[j]) else 1.0
+        costs = np.zeros(n)
+        costs[j] = sign
+        value, x = lp.minimise(costs)
+        solved += 1
+        if sign < 0:
+            hi_x[j] = np.inf if x is None else -value
+        else:
+            lo_x[j] = max(0.0, value)
+    hit_ub = (seen.high >= ub_tol) | ~np.isnan(hi_x)
+    hit_lb = (seen.low <= lb_tol) | ~np.isnan(lo_x)
+    upper = np.where(~np.isnan(hi_x), hi_x, np.where(hit_ub, ub, seen.high))
+    lower = np.where(~np.isnan(lo_x), lo_x, np.where(hit_lb, lb, seen.low))
     lower = np.maximum(lower, 0.0)
     return Intervals(lower, np.maximum(upper, lower), np.asarray(hit_ub & hit_lb, dtype=bool), solved)
+
+
+def _capped_batches(
+    lp: _WarmLP,
+    x0: FloatArray,
+    targets: Targets,
+    open_hi: Callable[[], npt.NDArray[np.bool_]],
+    open_lo: Callable[[], npt.NDArray[np.bool_]],
+    seen: Witnessed,
+    rounds: int = 30,
+) -> int:
+    """Programs over the whole component that push every open cell to its target at once, up or
+    down (a cell open both ways goes up in even rounds, down in odd ones), each capped at its
+    target; stops when a round closes too few. `x0` is feasible within the caps (the targets lie
+    beyond it), so every program has a solution. Returns the number solved."""
+    n = x0.shape[0]
+    solved = 0
+    # an interior point solve is several times faster than the simplex on a large component, and
+    # each batch changes bounds and costs (a warm basis gains little)
+    lp.set_solver("ipm" if n > LOCAL_FROM else "choose")
+    for k in range(rounds):
+        oh, ol = open_hi(), open_lo()
+        before = int(oh.sum() + ol.sum())
+        if before < 20:
+            break
+        both = oh & ol
+        up = oh & ~(both & (k % 2 == 1))
+        down = ol & ~(both & (k % 2 == 0))
+        lower = np.zeros(n)
+        upper = np.full(n, np.inf)
+        costs = np.zeros(n)
+        upper[up] = np.maximum(targets.up[up], x0[up])
+        costs[up] = -1.0 / np.maximum(targets.up[up] - x0[up], 1.0)
+        lower[down] = np.maximum(np.minimum(targets.down[down], x0[down]), 0.0)
+        costs[down] = 1.0 / np.maximum(x0[down] - targets.down[down], 1.0)
+        _, x = lp.minimise(costs, lower, upper)
+        solved += 1
+        if x is None:
+            break
+        seen.add(x)
+        after = int(open_hi().sum() + open_lo().sum())
+        if before - after < max(5, before // 100):
+            break
+    lp.set_solver("choose")
+    return solved
