@@ -46,7 +46,41 @@ def demo_case(today: dt.date, years: tuple[int, ...]) -> Any:
     return dataclasses.replace(example_application(today), aarganger=years)
 
 
-CASES: dict[str, Callable[[dt.date, tuple[int, ...]], Any]] = {"demo": demo_case}
+def home_nursing_case(today: dt.date, years: tuple[int, ...]) -> Any:
+    """Home nursing (tjeneste 15) for persons 67+ with a functional assessment in the årgang: age, sex,
+    kommune, services and hours, functional scores, and (from 2017) KPR's contacts per årgang."""
+    from iplos.cases.examples import example_application
+    from iplos.cases.model import VariableRequest
+    from iplos.cases.population import AgeRange, Population, ServiceCriterion
+
+    why = "needed to describe {} of home nursing recipients 67+ for the research question"
+    wanted = [
+        ("fodselsaar", "age", "iplos"),
+        ("kjonn", "sex differences", "iplos"),
+        ("kommune", "regional variation", "iplos"),
+        ("tjeneste", "the services received", "iplos"),
+        ("timer_per_uke", "the hours of home nursing", "iplos"),
+        ("personlig_hygiene", "functional level", "iplos"),
+        ("hukommelse", "cognitive function", "iplos"),
+    ]
+    if any(y >= 2017 for y in years):
+        wanted.append(("antall_kontakter", "contacts with the municipal health service", "kpr"))
+    variables = tuple(VariableRequest(n, why.format(w), r, "forskning") for n, w, r in wanted)
+    population = Population(
+        age=AgeRange(min_age=67),
+        services=(ServiceCriterion(codes=(15,)),),
+        functional_assessment=True,
+        description="Persons 67+ who received home nursing (tjeneste 15) and were assessed in the årgang",
+    )
+    return dataclasses.replace(
+        example_application(today), aarganger=years, variables=variables, population=population, linkages=()
+    )
+
+
+CASES: dict[str, Callable[[dt.date, tuple[int, ...]], Any]] = {
+    "demo": demo_case,
+    "home-nursing": home_nursing_case,
+}
 
 
 def case_factory(name: str) -> Callable[[dt.date, tuple[int, ...]], Any]:
