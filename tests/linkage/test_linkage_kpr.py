@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_linkage_cluster import parquet_bytes
 
 from iplos.config import Settings
 from iplos.engine import connect
@@ -118,3 +120,18 @@ def test_only_the_number_of_contacts_is_read_from_kpr_kontakt() -> None:
     request = LinkageRequest.build("C-16", (2018,), ["iplos.person.kjonn", ref], approvals=("kpr",))
     with pytest.raises(IplosError, match=r"antall_kontakter of kpr\.kontakt only"):
         link(None, KeyStore(), request)  # type: ignore[arg-type]
+
+
+@pytest.mark.spark
+@pytest.mark.spark_cluster
+def test_cluster_links_the_same_extract_across_2017(across: Settings, spark_cluster: Any) -> None:
+    seed = b"same-seed-for-duckdb-and-cluster"
+    keys = KeyStore.open(across)
+    with connect(across, backend="duckdb") as engine:
+        duck = link(engine, keys, kpr_request(), seed=seed)
+    with connect(across, backend="spark", spark_session=spark_cluster) as engine:
+        cluster = link(engine, keys, kpr_request(), seed=seed)
+    assert cluster.report.backend == "spark" and duck.report.rows > 100
+    assert cluster.table.schema.equals(duck.table.schema), (cluster.table.schema, duck.table.schema)
+    assert parquet_bytes(cluster.table) == parquet_bytes(duck.table)
+    assert cluster.report.counts == duck.report.counts
