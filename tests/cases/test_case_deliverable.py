@@ -32,21 +32,18 @@ def _problems(
 def test_submission_refuses_what_cannot_be_delivered() -> None:
     got = _problems(
         (
-            VariableRequest("startdato", WHY),
+            VariableRequest("leverandor_orgnr", WHY),
             VariableRequest("bydel", WHY),
             VariableRequest("innskrivningsdato", WHY, "npr"),
             VariableRequest("hoveddiagnose", WHY, "npr"),
+            VariableRequest("startdato", WHY),
             VariableRequest("kjonn", WHY),
         ),
         (LinkageRequest("npr", "NPR 25/1", "stroke"),),
     )
-    assert set(got) == {
-        "variables[0].name:startdato",
-        "variables[1].name:bydel",
-        "variables[2].name:innskrivningsdato",
-        "variables[3].name:hoveddiagnose",
-    }
-    assert "service spells" in got["variables[0].name:startdato"]
+    # Service dates and NPR episodes are delivered in their own tables; these two are not at all.
+    assert set(got) == {"variables[0].name:leverandor_orgnr", "variables[1].name:bydel"}
+    assert "organisation number" in got["variables[0].name:leverandor_orgnr"]
 
 
 def test_decide_variable_offers_and_accepts_only_deliverable_levels(

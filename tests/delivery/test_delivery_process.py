@@ -15,8 +15,9 @@ from iplos.cases import AgeRange, CaseService, Population, TableDimension, Table
 from iplos.cases.examples import Cast, drive, example_application
 from iplos.config import Settings
 from iplos.delivery._anonymise import from_case_plan
-from iplos.delivery._build import build_release, disclosure_report
+from iplos.delivery._build import disclosure_report
 from iplos.delivery._formats import read_data_file
+from iplos.delivery._multi import split
 from iplos.delivery._process import Processor
 from iplos.delivery._scan import scan_folder
 from iplos.delivery._write import write_delivery
@@ -55,7 +56,7 @@ def test_propose_counter_agree_deliver(world: Any) -> None:
     with pytest.raises(IplosError, match="fylke"):
         service.counter_anonymisation(case_id, cast.applicant, counter, "keep kommune")
     # Allowed but breaking the criteria (exact age, day of death): the processor proposes again.
-    counter["levels"] = {**levels, "alder": "5 years", "dodsdato": "day"}
+    counter["levels"] = {**levels, "alder": "5 years", "cause_of_death.dodsdato": "day"}
     service.counter_anonymisation(case_id, cast.applicant, counter, "exact age and date of death")
     again = processor.next_step(case_id)
     assert (
@@ -87,12 +88,23 @@ def test_propose_counter_agree_deliver(world: Any) -> None:
     )
     assert [r["by"] for r in report["rounds"]] == ["processor", "applicant", "processor"]
     data = read_data_file(folder / "extract.parquet")
-    assert (
-        data.groupby(["aargang", "alder", "kjonn", "kommune", "husstand", "dodsdato"], dropna=False)["lopenr"]
-        .nunique()
-        .min()
-        >= 5
+    deaths = read_data_file(folder / "cause_of_death.parquet")
+    # Each person's rows in both tables, as one signature: at least 5 persons share each.
+    rows = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "lopenr": data["lopenr"],
+                    "row": data[["aargang", "alder", "kjonn", "kommune", "husstand"]]
+                    .astype(str)
+                    .agg("|".join, axis=1),
+                }
+            ),
+            pd.DataFrame({"lopenr": deaths["lopenr"], "row": "death|" + deaths["dodsdato"].astype(str)}),
+        ]
     )
+    signature = rows.groupby("lopenr")["row"].agg(lambda r: "/".join(sorted(r)))
+    assert signature.value_counts().min() >= 5
     if report["quasi_identifiers"][3]["level_name"] == "fylke":
         assert set(data["kommune"].dropna()) <= {"03", "12", "16", "11", "02", "19"}
 
@@ -104,14 +116,17 @@ def test_second_delivery_shares_no_serial_number(world: Any) -> None:
     if case.status != "delivered":
         pytest.skip("depends on the first test")
     processor = Processor(settings, service, cast.processor)
-    extract, setup = processor.link(case)
+    extract, setup, stacked = processor.link_all(case)
+    assert stacked is not None  # the cause of death is a table of its own
     plan = from_case_plan(case.agreed_plan or {}, setup)
     evaluation = processor._evaluate(extract, plan, setup)
-    release = build_release(extract, evaluation, setup.hierarchies, "d002", YEARS)
+    release, tables = split(stacked, extract, evaluation, "d002", YEARS)
     report = disclosure_report(release, evaluation, setup.hierarchies, [])
     keys = [small.keys.key(r).secret_hex() for r in small.keys.registers]
     folder = settings.deliveries_dir / case_id
-    write_delivery(release, folder / "d002", disclosure=report, keys_hex=keys, forbidden_columns=["fnr"])
+    write_delivery(
+        release, folder / "d002", disclosure=report, keys_hex=keys, forbidden_columns=["fnr"], tables=tables
+    )
     first = read_data_file(folder / "d001" / "extract.parquet")
     second = read_data_file(folder / "d002" / "extract.parquet")
     assert len(first) == len(second)
@@ -145,14 +160,18 @@ def test_tables_case_gets_protected_tables(world: Any) -> None:
     step = processor.next_step(case.case_id)
     assert step.action == "delivered" and step.delivered is not None
     folder = step.delivered.path
+    delivered = {p.name for p in folder.iterdir()}
     assert {
         "persons.csv",
         "persons.xlsx",
         "persons.html",
-        "hours.csv",
+        "persons-labelled.csv",
         "persons-report.json",
         "MANIFEST.sha256",
-    } <= {p.name for p in folder.iterdir()}
+    } <= delivered
+    assert not any(n.startswith("hours") for n in delivered)  # exactly the tables asked for
+    labelled = (folder / "persons-labelled.csv").read_text(encoding="utf-8")
+    assert "Oslo" in labelled or "Viken" in labelled or "Vestland" in labelled or "Hordaland" in labelled
     table = pd.read_csv(folder / "persons.csv", dtype=str, keep_default_na=False)
     published = pd.to_numeric(table.loc[table["flag"] == "published", "value"])
     assert ((published == 0) | (published >= 5)).all()

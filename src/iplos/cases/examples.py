@@ -10,7 +10,7 @@ approve, offer, accept, link, agree an anonymisation plan, deliver) to any statu
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -79,6 +79,78 @@ def example_application(today: date, members: tuple[str, ...] = ()) -> Applicati
         storage_security="UiO TSD (Tjenester for sensitive data), two-factor login, no export of microdata",
         deletion_date=today + timedelta(days=4 * 365),
     )
+
+
+#: The reviewer's coarsening in the home-nursing case (variable -> level), as `drive_home_nursing` decides.
+HOME_NURSING_LEVELS: dict[str, str] = {
+    "fodselsaar": "5 years",
+    "kommune": "fylke",
+    "startdato": "month",
+    "sluttdato": "month",
+    "innskrivningsdato": "month",
+}
+
+
+def home_nursing_application(today: date, members: tuple[str, ...] = ()) -> Application:
+    """Issue 12's first case: home nursing (tjeneste 15) for persons 67+ in 2010-2016 with a
+    functional assessment, functional scores and service spells, linked with NPR (episode dates,
+    main diagnosis). The national benchmark (`bench/bench_delivery.py --case home-nursing`) and
+    the done-when tests deliver it."""
+    base = example_application(today, members)
+    why = "needed to describe {} of home nursing recipients 67+ for the research question"
+    iplos = [
+        ("fodselsaar", "the age"),
+        ("kjonn", "sex differences"),
+        ("kommune", "regional variation"),
+        ("tjeneste", "the services received"),
+        ("timer_per_uke", "the volume of home nursing"),
+        ("startdato", "when home nursing started"),
+        ("sluttdato", "when home nursing ended"),
+        ("personlig_hygiene", "functional level"),
+        ("hukommelse", "cognitive function"),
+    ]
+    variables = [VariableRequest(n, why.format(w), "iplos", "forskning") for n, w in iplos]
+    variables += [
+        VariableRequest("innskrivningsdato", why.format("hospital admissions"), "npr", "forskning"),
+        VariableRequest("hoveddiagnose", why.format("hospital diagnoses"), "npr", "forskning"),
+    ]
+    return replace(
+        base,
+        project=replace(
+            base.project,
+            title="Hjemmesykepleie og sykehusinnleggelser blant eldre 67+",
+            summary="Who receives home nursing, how much, and how it relates to hospital stays, 2010-2016.",
+        ),
+        variables=tuple(variables),
+        aarganger=tuple(range(2010, 2017)),
+        population=Population(
+            age=AgeRange(min_age=67),
+            services=(ServiceCriterion(codes=(15,)),),
+            functional_assessment=True,
+        ),
+        linkages=(LinkageRequest("npr", "NPR 26/9", "hospital stays of home nursing recipients"),),
+    )
+
+
+def decide_home_nursing(service: CaseService, case_id: str, cast: Cast | None = None) -> Case:
+    """Review and approve a home-nursing case with `HOME_NURSING_LEVELS` (every register granted)."""
+    cast = cast or Cast()
+    case = service.get(case_id)
+    if case.status == "submitted":
+        case = service.start_review(case_id, cast.reviewer)
+    for v in case.content.variables:
+        level = HOME_NURSING_LEVELS.get(v.name)
+        service.decide_variable(
+            case_id,
+            cast.reviewer,
+            v.name,
+            "coarsened" if level else "granted",
+            register=v.register,
+            level=level,
+        )
+    for reg in involved_registers(case.content, service.catalogue):
+        service.decide_register(case_id, cast.reviewer, reg, "granted", reference=f"{reg.upper()}-ok")
+    return service.decide_case(case_id, cast.reviewer, "approved", ["Meets helseregisterloven § 19."])
 
 
 def example_plan(k: int = 5) -> dict[str, Any]:

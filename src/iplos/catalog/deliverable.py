@@ -10,8 +10,10 @@ submission can refuse it rather than a delivery failing after the vedtak.
 >>> d = deliverable("fodselsaar", "iplos")
 >>> (d.column, d.hierarchy, d.levels[:2])
 ('alder', 'age', ('age', '5 years'))
->>> not_deliverable("startdato", "iplos")
-'service dates are delivered with the service spells table (not yet in a person-year extract)'
+>>> not_deliverable("startdato", "iplos") is None  # with the service spells table
+True
+>>> not_deliverable("leverandor_orgnr", "iplos")
+"the provider's organisation number is not delivered"
 """
 
 from __future__ import annotations
@@ -28,17 +30,7 @@ _IPLOS_PART = ("iplos", "kpr")
 #: (register, table, variable) -> the reason it cannot be delivered; `None` as variable: the table.
 _NOT_DELIVERABLE: dict[tuple[str, str, str | None], str] = {
     ("iplos", "person", "bydel"): "bydel has no generalization hierarchy to protect it with",
-    ("iplos", "tjeneste", "vedtaksdato"): "service dates are delivered with the service spells table "
-    "(not yet in a person-year extract)",
-    ("iplos", "tjeneste", "startdato"): "service dates are delivered with the service spells table "
-    "(not yet in a person-year extract)",
-    ("iplos", "tjeneste", "sluttdato"): "service dates are delivered with the service spells table "
-    "(not yet in a person-year extract)",
     ("iplos", "tjeneste", "leverandor_orgnr"): "the provider's organisation number is not delivered",
-    ("iplos", "diagnose", None): "IPLOS diagnoses are delivered with the diagnoses table "
-    "(not yet in a person-year extract)",
-    ("npr", "episode", None): "NPR episodes are delivered with the NPR episodes table (not yet in a "
-    "person-year extract); an NPR condition can select the population",
 }
 
 #: Extract columns that differ from the variable's name, with what they hold.

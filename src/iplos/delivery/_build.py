@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,11 +10,13 @@ import pandas as pd
 
 from iplos.catalog import Hierarchy
 from iplos.delivery._anonymise import Evaluation, histograms
-from iplos.delivery._hierarchies import catalog_variable, code_labels, level_labels
+from iplos.delivery._hierarchies import MISSING, catalog_variable, code_labels, level_labels
+from iplos.delivery._plan import QuasiIdentifier
 from iplos.delivery._release import SERIAL, ColumnInfo, Kind, Release
 from iplos.linkage import LinkedExtract
 
 _INTEGER = ("int8", "int16", "int32", "int64")
+_LOWER = re.compile(r"^(\d+)(?:\D|$)")
 
 
 def _kind(dtype: str, generalised: bool) -> Kind:
@@ -28,7 +31,7 @@ def _kind(dtype: str, generalised: bool) -> Kind:
     return "string"
 
 
-def _typed(series: pd.Series, kind: Kind) -> pd.Series:
+def typed(series: pd.Series, kind: Kind) -> pd.Series:
     if kind == "integer":
         return series.astype("Int64") if series.isna().any() else series.astype("int64")
     if kind == "float":
@@ -36,6 +39,81 @@ def _typed(series: pd.Series, kind: Kind) -> pd.Series:
     if kind == "string":
         return series.astype(object).where(series.notna(), None)
     return series
+
+
+_DERIVED_LABELS = {
+    "alder": "Alder ved utgangen av årgangen",
+    "antall_tjenester": "Antall ulike tjenester i årgangen",
+    "npr_episoder": "Antall episoder i NPR i årgangen",
+}
+
+
+def column_info(
+    name: str,
+    source: str,
+    dtype: str,
+    level: int,
+    hierarchy: Hierarchy | None,
+    q: QuasiIdentifier | None,
+    years: Sequence[int],
+    derivation: str = "",
+) -> ColumnInfo:
+    """The codebook entry of one delivered column (`source` is `register.table.column`)."""
+    variable = catalog_variable(source, name.split(".")[-1])
+    generalised = level > 0
+    dtype = "date" if dtype.startswith("date") else dtype
+    numeric = _group_codes(hierarchy, level) if generalised and hierarchy is not None else {}
+    kind = _kind("int16" if name in _DERIVED_LABELS else dtype, generalised)
+    label = _DERIVED_LABELS.get(name) or (variable.label_nb if variable is not None else name)
+    generalization = None
+    labels: dict[str, str] = {}
+    if q is not None and hierarchy is not None:
+        h = hierarchy
+        generalization = (
+            f"{q.hierarchy}: {h.level_names[level]} (level {level} of {h.height - 1})"
+            if level
+            else f"none (hierarchy {q.hierarchy}, levels up to {h.level_names[-2] if h.height > 2 else 'all'})"
+        )
+        labels = level_labels(q, level, years)
+    if not generalised and not labels and name not in _DERIVED_LABELS:
+        labels = code_labels(variable)
+    role = (
+        "sensitive"
+        if name in ("antall_tjenester", "npr_episoder")
+        else (variable.role if variable else "other")
+    )
+    return ColumnInfo(
+        name=name,
+        label=label,
+        kind=kind,
+        role=role,
+        source=source,
+        derivation=derivation,
+        value_labels=labels,
+        codelist=variable.codelist if variable is not None and not generalised else None,
+        generalization=generalization,
+        level=level,
+        unit=variable.unit if variable is not None else None,
+        group_codes=numeric,
+    )
+
+
+def _group_codes(hierarchy: Hierarchy, level: int) -> dict[str, int]:
+    """A numeric grouping's values as numbers: each group's lower bound ('65-69' -> 65, '90+' -> 90).
+
+    Stata and SPSS get these labelled numbers (sorting as the groups do) instead of strings; Parquet
+    and CSV keep the group's text. Empty unless every value of the level (missing aside) starts with
+    a distinct whole number: a level such as '*' or a fylke name stays text everywhere.
+    """
+    out: dict[str, int] = {}
+    for value in hierarchy.values(level):
+        if value == MISSING:
+            continue
+        match = _LOWER.match(value)
+        if match is None:
+            return {}
+        out[value] = int(match.group(1))
+    return out if len(set(out.values())) == len(out) else {}
 
 
 def build_release(
@@ -60,56 +138,21 @@ def build_release(
         ColumnInfo("aargang", "Årgang", "integer", "quasi_identifier", derivation="the register year"),
     ]
     for out in extract.columns:
-        variable = catalog_variable(str(out.source), out.name)
-        level = plan.levels.get(out.name, 0)
-        generalised = level > 0
-        dtype = str(extract.table.schema.field(out.name).type)
-        dtype = "date" if dtype.startswith("date") else dtype
-        kind = _kind(
-            "int16" if out.name in ("alder", "antall_tjenester", "npr_episoder") else dtype, generalised
-        )
-        label = variable.label_nb if variable is not None else out.name
-        if out.name == "alder":
-            label = "Alder ved utgangen av årgangen"
-        elif out.name == "antall_tjenester":
-            label = "Antall ulike tjenester i årgangen"
-        elif out.name == "npr_episoder":
-            label = "Antall episoder i NPR i årgangen"
-        generalization = None
-        labels: dict[str, str] = {}
-        if out.name in qis:
-            q = qis[out.name]
-            h = hierarchies[out.name]
-            generalization = (
-                f"{q.hierarchy}: {h.level_names[level]} (level {level} of {h.height - 1})"
-                if level
-                else f"none (hierarchy {q.hierarchy}, levels up to {h.level_names[-2] if h.height > 2 else 'all'})"
-            )
-            labels = level_labels(q, level, years)
-        if not generalised and not labels and out.name not in ("alder", "antall_tjenester", "npr_episoder"):
-            labels = code_labels(variable)
-        role = (
-            "sensitive"
-            if out.name in ("antall_tjenester", "npr_episoder")
-            else (variable.role if variable else "other")
-        )
+        q = qis.get(out.name)
         infos.append(
-            ColumnInfo(
-                name=out.name,
-                label=label,
-                kind=kind,
-                role=role,
-                source=str(out.source),
-                derivation=out.derivation,
-                value_labels=labels,
-                codelist=variable.codelist if variable is not None and not generalised else None,
-                generalization=generalization,
-                level=level,
-                unit=variable.unit if variable is not None else None,
+            column_info(
+                out.name,
+                str(out.source),
+                str(extract.table.schema.field(out.name).type),
+                plan.levels.get(out.name, 0),
+                hierarchies[out.name] if q is not None else None,
+                q,
+                years,
+                out.derivation,
             )
         )
     for info in infos:
-        data[info.name] = _typed(data[info.name], info.kind)
+        data[info.name] = typed(data[info.name], info.kind)
     data = data[[i.name for i in infos]]
     summary: dict[str, Any] = {**evaluation.results(), **histograms(evaluation)}
     return Release(

@@ -152,6 +152,12 @@ def linkage_request(case: Case) -> LinkageRequest:
     )
 
 
+def population_words(case: Case) -> dict[str, list[str]]:
+    """The case's population in words, per language (nb, en), as the vedtak states it."""
+    pop = case.content.population
+    return {"nb": [in_words(pop, "nb")], "en": [in_words(pop, "en")]}
+
+
 def required_levels(case: Case) -> dict[str, str]:
     """Variable name -> the level name the reviewer required (coarsened variables only)."""
     return {

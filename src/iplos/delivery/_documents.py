@@ -41,8 +41,7 @@ def _page(title: str, body: str) -> str:
 
 
 # ----- codebook -----------------------------------------------------------------------------------
-def codebook(release: Release) -> dict[str, Any]:
-    """Every delivered variable with its labels, code list, origin and generalization."""
+def _variables(release: Release) -> list[dict[str, Any]]:
     variables = []
     for info in release.columns:
         entry = info.to_dict()
@@ -50,18 +49,76 @@ def codebook(release: Release) -> dict[str, Any]:
         entry["missing"] = int(col.isna().sum())
         entry["distinct"] = int(col.nunique(dropna=True))
         variables.append(entry)
+    return variables
+
+
+#: What one row of each delivered table is, in bokmål and English.
+ROWS: dict[str, tuple[str, str]] = {
+    "person_year": (
+        "én rad per person og årgang i populasjonen",
+        "one row per person and årgang of the population",
+    ),
+    "service_spells": (
+        "én rad per tjenesteperiode (vedtak) som overlapper årgangene",
+        "one row per service period (vedtak) overlapping the årganger",
+    ),
+    "diagnoses": ("én rad per diagnose registrert i IPLOS", "one row per diagnosis recorded in IPLOS"),
+    "npr_episodes": ("én rad per episode i NPR i årgangene", "one row per NPR episode in the årganger"),
+    "cause_of_death": (
+        "én rad per dødsfall (Dødsårsaksregisteret)",
+        "one row per death (cause of death register)",
+    ),
+}
+
+
+def codebook(
+    release: Release,
+    tables: Sequence[Release] = (),
+    population: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """Every delivered table and variable: labels, code list, origin, generalization; the key of each
+    table, how the tables join, and the population in words (nb and en)."""
+    entries = []
+    for part in (release, *tables):
+        key = ["lopenr", "aargang"] if part is release else ["lopenr"]
+        nb, en = ROWS.get(part.table, ("", ""))
+        entries.append(
+            {
+                "table": part.table,
+                "files": [f"{part.stem}.{fmt}" for fmt in ("parquet", "csv", "dta", "sav")],
+                "key": key,
+                "unique_key": part is release,
+                "rows_nb": nb,
+                "rows_en": en,
+                "records": len(part.data),
+                "persons": int(part.data["lopenr"].nunique()),
+                "variables": _variables(part),
+            }
+        )
+    join_nb = (
+        "Alle tabeller har samme løpenummer (lopenr) for samme person i denne leveransen: koble på lopenr "
+        f"({release.table} har én rad per lopenr og aargang; de andre tabellene kan ha flere rader per lopenr)."
+    )
+    join_en = (
+        "Every table carries the same serial number (lopenr) for the same person in this delivery: join on "
+        f"lopenr ({release.table} has one row per lopenr and aargang; the other tables may have several rows "
+        "per lopenr)."
+    )
     return {
         "case": release.case_id,
         "delivery": release.delivery_id,
         "records": len(release.data),
         "persons": int(release.data["lopenr"].nunique()),
-        "variables": variables,
+        "variables": entries[0]["variables"],
+        "tables": entries,
+        "join": {"nb": join_nb, "en": join_en},
+        "population": {lang: list(lines) for lang, lines in (population or {}).items()},
     }
 
 
-def codebook_html(book: Mapping[str, Any]) -> str:
+def _variables_html(variables: Sequence[Mapping[str, Any]]) -> str:
     rows = []
-    for v in book["variables"]:
+    for v in variables:
         codes = "".join(
             f"<li><code>{escape(str(code))}</code> {escape(label)}</li>"
             for code, label in v["value_labels"].items()
@@ -73,13 +130,45 @@ def codebook_html(book: Mapping[str, Any]) -> str:
             f"<td>{escape(v['generalization'] or '')}</td><td class='num'>{v['missing']}</td>"
             f"<td>{'<ul>' + codes + '</ul>' if codes else ''}</td></tr>"
         )
-    body = (
-        f"<p>Case {escape(book['case'])}, delivery {escape(book['delivery'])}: {book['records']} records, "
-        f"{book['persons']} persons. <code>lopenr</code> is a serial number for this delivery only.</p>"
+    return (
         "<table><tr><th>variable</th><th>label</th><th>type</th><th>role</th><th>source</th>"
         "<th>generalization</th><th>missing</th><th>code list</th></tr>" + "".join(rows) + "</table>"
     )
-    return _page(f"Codebook - {book['case']} / {book['delivery']}", body)
+
+
+def codebook_html(book: Mapping[str, Any]) -> str:
+    tables = book.get("tables") or [
+        {
+            "table": "extract",
+            "files": [],
+            "key": ["lopenr"],
+            "rows_nb": "",
+            "rows_en": "",
+            "records": book["records"],
+            "persons": book["persons"],
+            "variables": book["variables"],
+        }
+    ]
+    population = book.get("population") or {}
+    words = "".join(
+        f"<p><strong>{escape(lang)}:</strong> {escape('; '.join(lines))}</p>"
+        for lang, lines in population.items()
+    )
+    parts = [
+        f"<p>Case {escape(book['case'])}, delivery {escape(book['delivery'])}: {book['records']} records, "
+        f"{book['persons']} persons. <code>lopenr</code> is a serial number for this delivery only.</p>",
+        f"<h2>Populasjon / population</h2>{words}" if words else "",
+    ]
+    if "join" in book:
+        parts.append(f"<p>{escape(book['join']['nb'])}</p><p>{escape(book['join']['en'])}</p>")
+    for t in tables:
+        parts.append(
+            f"<h2><code>{escape(t['table'])}</code></h2><p>{escape(', '.join(t['files']))}. "
+            f"Key / nøkkel: <code>{escape(', '.join(t['key']))}</code>; {escape(t['rows_nb'])} / "
+            f"{escape(t['rows_en'])}; {t['records']} records, {t['persons']} persons.</p>"
+            + _variables_html(t["variables"])
+        )
+    return _page(f"Codebook - {book['case']} / {book['delivery']}", "".join(parts))
 
 
 # ----- disclosure report --------------------------------------------------------------------------

@@ -4,7 +4,9 @@
 - CSV is UTF-8 with a header row, ',' between fields, empty for missing.
 - Stata 15 (.dta, UTF-8) and SPSS (.sav) carry variable labels and value labels (pyreadstat);
   Stata allows value labels on numeric columns only, so coded strings keep theirs in SPSS, Parquet
-  and the codebook. Missing numbers are system missing; missing strings are empty.
+  and the codebook. A numeric grouping (age groups '65-69', '70-74', ...) is written there as
+  labelled numbers (each group's lower bound, labelled with the group), not as strings. Missing
+  numbers are system missing; missing strings are empty.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def file_name(fmt: str, stem: str = STEM) -> str:
 
 
 def _numeric_labels(info: ColumnInfo) -> dict[float, str]:
+    if info.group_codes:
+        return {float(code): text[:_LABEL_MAX] for text, code in info.group_codes.items()}
     out: dict[float, str] = {}
     for code, label in info.value_labels.items():
         try:
@@ -48,7 +52,9 @@ def _stat_frame(release: Release) -> pd.DataFrame:
     frame = pd.DataFrame(index=release.data.index)
     for info in release.columns:
         col = release.data[info.name]
-        if info.kind in ("integer", "float"):
+        if info.group_codes:  # a numeric grouping: its lower bound, labelled with the group
+            frame[info.name] = col.map(dict(info.group_codes)).astype("float64")
+        elif info.kind in ("integer", "float"):
             frame[info.name] = (
                 col.astype("float64") if col.isna().any() or info.kind == "float" else col.astype("int64")
             )
@@ -77,7 +83,9 @@ def write_csv(release: Release, path: Path) -> None:
 def write_dta(release: Release, path: Path) -> None:
     frame = _stat_frame(release)
     labels = {
-        i.name: _numeric_labels(i) for i in release.columns if i.kind == "integer" and _numeric_labels(i)
+        i.name: _numeric_labels(i)
+        for i in release.columns
+        if (i.kind == "integer" or i.group_codes) and _numeric_labels(i)
     }
     pyreadstat.write_dta(
         frame,
@@ -93,6 +101,9 @@ def write_sav(release: Release, path: Path) -> None:
     # SPSS takes value labels on strings too; pyreadstat's annotation only names numbers.
     labels: dict[str, Any] = {}
     for info in release.columns:
+        if info.group_codes:
+            labels[info.name] = _numeric_labels(info)
+            continue
         if not info.value_labels:
             continue
         if info.kind == "integer":
@@ -114,8 +125,9 @@ WRITERS: dict[str, Callable[[Release, Path], None]] = {
 }
 
 
-def write_data_files(release: Release, folder: Path, stem: str = STEM) -> list[Path]:
-    """Write every format into `folder`; returns the paths in FORMATS order."""
+def write_data_files(release: Release, folder: Path, stem: str | None = None) -> list[Path]:
+    """Write every format into `folder` (file names: the release's stem); paths in FORMATS order."""
+    stem = stem or release.stem
     paths = []
     for fmt in FORMATS:
         path = folder / file_name(fmt, stem)

@@ -297,3 +297,60 @@ def refuse_unless_passed(result: GateResult, case_id: str) -> None:
             f"case {case_id}: the release gate stopped the delivery",
             [Problem(f, rule="release-gate") for f in result.failures],
         )
+
+
+def measure_linked_files(
+    folder: Path,
+    *,
+    tables: Sequence[tuple[str, Sequence[str], Sequence[str]]],
+    criteria: Criteria,
+    persons_before: int,
+) -> tuple[list[Measure], list[str]]:
+    """Count person classes across every delivered table together, format by format.
+
+    `tables` holds (file stem, its columns, its quasi-identifiers). A person's signature is the sorted
+    list of their rows in every table, each row its table's stem and its quasi-identifier values, so
+    two persons share a class only when they look alike in every year and every table. Every class
+    must hold at least k persons, and no more than the agreed share of persons may be missing.
+    """
+    failures: list[str] = []
+    measures: list[Measure] = []
+    for fmt in FORMATS:
+        parts: list[pd.DataFrame] = []
+        for stem, columns, qis in tables:
+            path = folder / f"{stem}.{fmt}"
+            if not path.is_file():
+                failures.append(f"{path.name}: missing")
+                continue
+            text = read_as_text(path)
+            if list(text.columns) != list(columns):
+                failures.append(
+                    f"{path.name}: columns {list(text.columns)} are not the approved columns {list(columns)}"
+                )
+                continue
+            rows = pd.Series(stem, index=text.index, dtype=object)
+            if qis:
+                others: Any = [text[c].astype(str) for c in qis]
+                rows = rows.str.cat(others, sep="\x1f")
+            parts.append(pd.DataFrame({SERIAL: text[SERIAL].to_numpy(), "_row": rows.to_numpy()}))
+        if len(parts) != len(tables):
+            continue
+        every = pd.concat(parts, ignore_index=True)
+        name = f"all tables .{fmt}"
+        if every.empty:
+            measures.append(Measure(name, 0, 0, 0, 0, None, 1.0 if persons_before else 0.0))
+            continue
+        sizes = [int(v) for v in _signature_of_person(every, ["_row"]).value_counts().to_numpy()]
+        persons = sum(sizes)
+        share = 0.0 if persons_before == 0 else (persons_before - persons) / persons_before
+        m = Measure(name, len(every), persons, len(sizes), min(sizes), None, share)
+        measures.append(m)
+        if m.smallest_class < criteria.k:
+            failures.append(
+                f"{name}: {m.smallest_class} persons share a signature across the tables, fewer than k={criteria.k}"
+            )
+        if share > criteria.max_suppressed + 1e-12:
+            failures.append(
+                f"{name}: {share:.1%} of the persons are suppressed, more than {criteria.max_suppressed:.1%}"
+            )
+    return measures, failures

@@ -7,15 +7,18 @@ case history is the audit trail. `next_step` does whatever the case's state asks
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from iplos.cases import Actor, Case, CaseService
+from iplos.cases.release_store import ReleaseLog
 from iplos.catalog import catalog
 from iplos.config import Backend, Settings
 from iplos.delivery._anonymise import (
@@ -33,20 +36,26 @@ from iplos.delivery._build import build_release, disclosure_report
 from iplos.delivery._case import (
     Anonymisation,
     anonymisation_setup,
+    granted_variables,
     granted_years,
     linkage_request,
+    population_words,
     required_levels,
 )
 from iplos.delivery._documents import MANIFEST, sha256_of
 from iplos.delivery._formats import STEM
+from iplos.delivery._multi import TABLE, Stacked, split, stack
 from iplos.delivery._plan import Plan
-from iplos.delivery._release import Criteria
-from iplos.delivery._tables import protected_tables, table_specs, write_tables_delivery
+from iplos.delivery._release import Criteria, Release
+from iplos.delivery._requested import data_version_of, make_tables
+from iplos.delivery._tables import TableSpec, protected_tables, table_specs, write_tables_delivery
 from iplos.delivery._write import Delivered, case_lock, verify_manifest, write_delivery
 from iplos.engine import Engine, connect
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
-from iplos.linkage import LinkedExtract, link
+from iplos.linkage import LinkageRequest, LinkedExtract, link, link_tables
+from iplos.linkage._tables import person_year_request
+from iplos.sdc.tables import Release as TablesRelease
 
 Action = Literal["proposed", "agreed", "delivered", "waiting"]
 IDENTIFIER_COLUMNS = frozenset({"fnr", "pseudonym", "person", "fodselsnummer"})
@@ -128,15 +137,38 @@ class Processor:
         return self.settings.deliveries_dir / case_id
 
     def link(self, case: Case) -> tuple[LinkedExtract, Anonymisation]:
-        """Link the case's registers (fresh serial numbers) and set up its anonymisation."""
+        """Link the case's registers (fresh serial numbers) and set up its anonymisation.
+
+        With tables besides the person-year one (service spells, NPR episodes, ...), the extract's
+        table is all of them stacked (`iplos.delivery._multi`), so every step judges each person
+        across all tables together.
+        """
+        extract, setup, _ = self.link_all(case)
+        return extract, setup
+
+    def link_all(self, case: Case) -> tuple[LinkedExtract, Anonymisation, Stacked | None]:
+        """`link`, with the stacked tables (None when the person-year table is all there is)."""
         request = linkage_request(case)
         self.progress(f"linking {', '.join(request.registers)} for {len(request.years)} årganger")
         keys = KeyStore.open(self.settings)
         engine = connect(self.settings, self.backend, self.spark_session)
+        exclude = issued_serials(self.case_folder(case.case_id))
+        per_year = person_year_request(request)
+        multi = case.content.output != "tables" and extra_tables_of(request)
+        tables: dict[str, pa.Table] = {}
         try:
-            extract = link(
-                engine, keys, request, exclude_serials=issued_serials(self.case_folder(case.case_id))
-            )
+            if multi:
+                # One seed for both linkages: the same persons draw the same serial numbers.
+                seed = secrets.token_bytes(32)
+                extract = link(engine, keys, per_year, exclude_serials=exclude, seed=seed)
+                linked = link_tables(
+                    engine, keys, request, exclude_serials=exclude, seed=seed, person_year=False
+                )
+                tables = dict(linked.tables)
+                if not _wants_spells(request):
+                    tables.pop("service_spells", None)
+            else:
+                extract = link(engine, keys, request, exclude_serials=exclude)
         finally:
             if self.spark_session is None:
                 engine.close()
@@ -146,8 +178,19 @@ class Processor:
                 f"({request.population.description or 'no restriction'}, {', '.join(map(str, request.years))})"
             )
         self.progress(f"linked: {extract.report.rows} records of {extract.report.persons} persons")
-        setup = anonymisation_setup(extract.columns, request.years, required_levels(case))
-        return extract, setup
+        years = request.years
+        setup = anonymisation_setup(extract.columns, years, required_levels(case))
+        if not tables:
+            return extract, setup, None
+        serials = extract.serial_numbers
+        for name, table in tables.items():
+            if not set(table.column("lopenr").to_pylist()) <= serials:
+                raise IplosError(
+                    f"case {case.case_id}: the {name} table's serial numbers differ from the extract's"
+                )
+        stacked = stack(extract, tables, setup, granted_variables(case), required_levels(case), years)
+        self.progress("tables: " + ", ".join(f"{t} ({tables[t].num_rows} rows)" for t in stacked.tables[1:]))
+        return replace(extract, table=stacked.source), stacked.setup, stacked
 
     def _frame(self, extract: LinkedExtract) -> pd.DataFrame:
         frame: pd.DataFrame = extract.table.to_pandas()
@@ -177,6 +220,11 @@ class Processor:
     def _propose(
         self, case_id: str, extract: LinkedExtract, setup: Anonymisation, comment: str
     ) -> StepResult:
+        if TABLE in setup.hierarchies and (self.criteria.l is not None or self.criteria.t is not None):
+            raise IplosError(
+                f"case {case_id}: l-diversity and t-closeness are judged within one table; this extract has "
+                "several tables, protected together by k persons per signature: propose with k only"
+            )
         self.progress("searching the least-generalised plan that meets the criteria")
         engine = self._engine()
         try:
@@ -214,13 +262,19 @@ class Processor:
         """Judge the applicant's counter-proposal: agree when it meets the criteria, else propose again."""
         case = self.service.get(case_id)
         latest = case.anonymisation_rounds[-1]
-        extract, setup = self.link(case)
+        extract, setup, stacked = self.link_all(case)
         try:
             plan = from_case_plan(latest.plan, setup)
         except IplosError as exc:
             return self._propose(
                 case_id, extract, setup, f"the counter-proposal does not fit the extract: {exc}"
             )
+        if stacked is not None and (plan.criteria.l is not None or plan.criteria.t is not None):
+            reason = (
+                "l-diversity and t-closeness are judged within one table; this extract has several "
+                f"({', '.join(stacked.tables)}), protected together by k persons per signature"
+            )
+            return self._propose(case_id, extract, setup, f"the counter-proposal is refused: {reason}")
         if not plan.criteria.at_least_as_strict_as(self.criteria):
             reason = f"its criteria ({plan.criteria.describe()}) are looser than {self.criteria.describe()}"
             return self._propose(case_id, extract, setup, f"the counter-proposal is refused: {reason}")
@@ -248,7 +302,7 @@ class Processor:
         finished = self._finish_started(case)
         if finished is not None:
             return finished
-        extract, setup = self.link(case)
+        extract, setup, stacked = self.link_all(case)
         plan = from_case_plan(agreed, setup)
         evaluation = self._evaluate(extract, plan, setup)
         frame = self._frame(extract)
@@ -260,7 +314,11 @@ class Processor:
         delivery_id = self._start(case)
         if case.content.output == "tables":
             return self._deliver_tables(case, extract, plan, setup, delivery_id)
-        release = build_release(extract, evaluation, setup.hierarchies, delivery_id, extract_years(case))
+        extras: tuple[Release, ...] = ()
+        if stacked is None:
+            release = build_release(extract, evaluation, setup.hierarchies, delivery_id, extract_years(case))
+        else:
+            release, extras = split(stacked, extract, evaluation, delivery_id, extract_years(case))
         rounds = [
             {"round": r.number, "by": r.party, "levels": dict(r.plan.get("levels", {})), "note": r.comment}
             for r in case.anonymisation_rounds
@@ -273,7 +331,13 @@ class Processor:
             report["alternatives"] = list(search.get("alternatives", []))
             report["alternatives_metric"] = search.get("utility", "loss")
         report["assessment_before"] = assessment(frame, qis)
-        report["assessment_after"] = assessment(release.data, qis)
+        report["assessment_after"] = assessment(evaluation.applied.data, qis)
+        if extras:
+            report["records_after"] = len(release.data) + sum(len(r.data) for r in extras)
+            report["tables"] = [
+                {"table": r.table, "records": len(r.data), "quasi_identifiers": list(r.quasi_identifiers)}
+                for r in (release, *extras)
+            ]
         engine = self._engine()
         try:
             report["risk_views"] = risk_views(
@@ -297,6 +361,8 @@ class Processor:
                 f"agreed plan: round {case.agreed_round}",
             ],
             on_file=on_file,
+            tables=extras,
+            population=population_words(case),
         )
         digest = sha256_of(delivered.path / MANIFEST)
         self.service.record_delivery(case_id, self.actor, delivery_id, digest)
@@ -313,22 +379,46 @@ class Processor:
     def _deliver_tables(
         self, case: Case, extract: LinkedExtract, plan: Plan, setup: Anonymisation, delivery_id: str
     ) -> StepResult:
-        """Protected tables at the agreed levels instead of microdata."""
+        """Protected tables instead of microdata: the tables the application asks for, exactly
+        (`_requested`), protected jointly with the case's earlier releases in the release log; a
+        case that names none gets the standard tables at the agreed levels."""
         frame = self._frame(extract)
-        specs = table_specs(plan, frame.columns)
-        self.progress(f"protecting {len(specs)} tables (secondary suppression and audit)")
-        tables = protected_tables(frame, plan, setup.hierarchies, specs)
-        keys = KeyStore.open(self.settings)
-        delivered = write_tables_delivery(
-            tables,
-            self.case_folder(case.case_id) / delivery_id,
-            case_id=case.case_id,
-            k=plan.criteria.k,
-            keys_hex=_keys_hex(keys),
-            forbidden_columns=forbidden_columns(),
-            linkage_report=extract.report.to_dict(),
-            log_lines=[f"case {case.case_id}: table delivery {delivery_id} by {self.actor.username}"],
-        )
+        log = ReleaseLog(self.service.url)
+        source = f"case {case.case_id}"
+        version = data_version_of(self.settings.registers_dir)
+        try:
+            if case.content.tables:
+                earlier = [
+                    TablesRelease.from_record(r.name, r.kind, r.statistic, r.dimensions, r.cells)
+                    for r in log.releases(source, version)
+                ]
+                produced = make_tables(frame, case, plan, setup.hierarchies, extract_years(case), earlier)
+                failed = [p.request.name for p in produced if not p.passed]
+                if failed:
+                    raise IplosError(
+                        f"case {case.case_id}: the joint audit of {', '.join(failed)} with the earlier "
+                        "releases finds a suppressed cell recoverable"
+                    )
+                tables = [
+                    (
+                        TableSpec(p.request.name, tuple((d.column, 0) for d in p.request.dimensions)),
+                        p.result.table,
+                    )
+                    for p in produced
+                ]
+                labels = {p.request.name: p.labels for p in produced}
+            else:
+                specs = table_specs(plan, frame.columns)
+                self.progress(f"protecting {len(specs)} tables (secondary suppression and audit)")
+                tables = protected_tables(frame, plan, setup.hierarchies, specs)
+                labels = {}
+            delivered = self._write_tables(case, extract, plan, delivery_id, tables, labels)
+            if case.content.tables:
+                for spec, pt in tables:
+                    record = TablesRelease.of(spec.name, pt).as_record()
+                    log.record(source=source, data_version=version, **record)
+        finally:
+            log.close()
         digest = sha256_of(delivered.path / MANIFEST)
         self.service.record_delivery(case.case_id, self.actor, delivery_id, digest)
         return StepResult(
@@ -338,6 +428,28 @@ class Processor:
             plan=dict(case.agreed_plan or {}),
             delivered=delivered,
             linkage=extract.report.to_dict(),
+        )
+
+    def _write_tables(
+        self,
+        case: Case,
+        extract: LinkedExtract,
+        plan: Plan,
+        delivery_id: str,
+        tables: list[tuple[TableSpec, Any]],
+        labels: Mapping[str, Mapping[str, Mapping[str, str]]],
+    ) -> Delivered:
+        keys = KeyStore.open(self.settings)
+        return write_tables_delivery(
+            tables,
+            self.case_folder(case.case_id) / delivery_id,
+            case_id=case.case_id,
+            k=plan.criteria.k,
+            keys_hex=_keys_hex(keys),
+            forbidden_columns=forbidden_columns(),
+            linkage_report=extract.report.to_dict(),
+            log_lines=[f"case {case.case_id}: table delivery {delivery_id} by {self.actor.username}"],
+            labels=labels,
         )
 
     def next_step(self, case_id: str) -> StepResult:
@@ -400,6 +512,25 @@ class Processor:
         while (folder / f"d{n:03d}").exists():
             n += 1
         return f"d{n:03d}"
+
+
+SPELL_ONLY = ("vedtaksdato", "startdato", "sluttdato")
+
+
+def _wants_spells(request: LinkageRequest) -> bool:
+    """Service spells are delivered when a spell's date is granted; the service and its hours alone
+    stay what they were, the person-year's summary (`antall_tjenester`, `timer_per_uke`)."""
+    return any(
+        v.register == "iplos" and v.table == "tjeneste" and v.column in SPELL_ONLY for v in request.variables
+    )
+
+
+def extra_tables_of(request: LinkageRequest) -> bool:
+    """Whether the request grants columns that go to tables besides the person-year one."""
+    return _wants_spells(request) or any(
+        (v.register == "iplos" and v.table == "diagnose") or v.register in ("npr", "dar")
+        for v in request.variables
+    )
 
 
 def extract_years(case: Case) -> tuple[int, ...]:

@@ -31,6 +31,7 @@ class ColumnInfo:
     generalization: str | None = None
     level: int = 0
     unit: str | None = None
+    group_codes: Mapping[str, int] = field(default_factory=dict)  # numeric groups in Stata/SPSS
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class ColumnInfo:
             "generalization": self.generalization,
             "level": self.level,
             "unit": self.unit,
+            **({"stata_spss_codes": dict(self.group_codes)} if self.group_codes else {}),
         }
 
 
@@ -66,6 +68,8 @@ class Release:
     records_before: int
     persons_before: int | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)
+    stem: str = "extract"  # the data files' name
+    table: str = "person_year"  # which of the delivery's tables this is
 
     def column(self, name: str) -> ColumnInfo:
         for info in self.columns:

@@ -103,6 +103,17 @@ def _published_counts_ok(path: Path, k: int) -> list[str]:
     return [f"{path.name}: {small.size} published cells hold fewer than {k} persons"] if small.size else []
 
 
+def _write_labelled(source: Path, target: Path, labels: Mapping[str, Mapping[str, str]]) -> None:
+    """The table's CSV with each dimension's categories replaced by their labels (totals kept)."""
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    for column in frame.columns:
+        dim = column.split(" ")[0].split("[")[0]
+        mapping = labels.get(dim) or labels.get(column)
+        if mapping:
+            frame[column] = frame[column].map(lambda v, m=mapping: m.get(v, v))
+    frame.to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
+
+
 def write_tables_delivery(
     tables: Sequence[tuple[TableSpec, ProtectedTable]],
     target: Path,
@@ -113,8 +124,13 @@ def write_tables_delivery(
     forbidden_columns: Iterable[str],
     linkage_report: Mapping[str, Any] | None = None,
     log_lines: Iterable[str] = (),
+    labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
 ) -> Delivered:
-    """Write each table as CSV, Excel and HTML with its JSON report, gated, atomically."""
+    """Write each table as CSV, Excel and HTML with its JSON report, gated, atomically.
+
+    `labels` (table -> dimension -> category code -> label) go into each table's report and a
+    labelled CSV (`<table>-labelled.csv`: the same cells with every category as its label).
+    """
     keys = list(keys_hex)
     forbidden = list(forbidden_columns)
     failures: list[str] = []
@@ -124,6 +140,10 @@ def write_tables_delivery(
             for fmt in FORMATS:
                 write_table(pt, staging / f"{spec.name}.{fmt}", row_dimensions=1)
             report = pt.report()
+            mine = (labels or {}).get(spec.name)
+            if mine:
+                report["labels"] = {d: dict(v) for d, v in mine.items()}
+                _write_labelled(staging / f"{spec.name}.csv", staging / f"{spec.name}-labelled.csv", mine)
             reports[spec.name] = report
             write_json(staging / f"{spec.name}-report.json", report)
             _, audit = audit_file(staging / f"{spec.name}.csv")

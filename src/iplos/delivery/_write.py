@@ -14,9 +14,10 @@ the crash left is removed and the delivery is written again under the same id.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,10 @@ from iplos.delivery._documents import (
 from iplos.delivery._formats import write_data_files
 from iplos.delivery._gate import (
     GateResult,
+    Measure,
     ReleaseRefused,
     measure_data_files,
+    measure_linked_files,
     refuse_unless_passed,
     release_gate,
 )
@@ -124,9 +127,14 @@ def write_delivery(
     linkage_report: Mapping[str, Any] | None = None,
     log_lines: Iterable[str] = (),
     on_file: Callable[[str], None] | None = None,
+    tables: Sequence[Release] = (),
+    population: Mapping[str, Sequence[str]] | None = None,
 ) -> Delivered:
     """Write data files, codebook, disclosure report, linkage report, log and manifest to `target`.
 
+    `tables` are the delivery's other tables (service spells, NPR episodes, ...), keyed by the same
+    `lopenr`: the gate then also counts each person's signature across all tables together.
+    `population` is the population in words per language, for the codebook.
     `on_file` is told each file name as it is written (progress display; tests inject failures here).
     """
     keys = list(keys_hex)
@@ -139,8 +147,20 @@ def write_delivery(
     judged = release.criteria.l is not None or release.criteria.t is not None
     sensitive = release.sensitive if judged else ()
 
+    linked = [(r.stem, [c.name for c in r.columns], list(r.quasi_identifiers)) for r in (release, *tables)]
+
+    def across(folder: Path) -> tuple[list[Measure], list[str]]:
+        if not tables:
+            return [], []
+        return measure_linked_files(
+            folder,
+            tables=linked,
+            criteria=release.criteria,
+            persons_before=release.persons_before or release.records_before,
+        )
+
     def gate(folder: Path) -> GateResult:
-        return release_gate(
+        result = release_gate(
             folder,
             columns=columns,
             quasi_identifiers=release.quasi_identifiers,
@@ -151,11 +171,18 @@ def write_delivery(
             keys_hex=keys,
             forbidden_columns=forbidden,
         )
+        measures, failures = across(folder)
+        return dataclasses.replace(
+            result,
+            measures=(*result.measures, *measures),
+            failures=(*result.failures, *failures),
+        )
 
     with case_lock(target.parent), atomic_directory(target) as staging:
-        for path in write_data_files(release, staging):
-            notify(path.name)
-            log(f"wrote {path.name}")
+        for part in (release, *tables):
+            for path in write_data_files(part, staging):
+                notify(path.name)
+                log(f"wrote {path.name}")
         measures, failures = measure_data_files(
             staging,
             columns=columns,
@@ -165,11 +192,12 @@ def write_delivery(
             records_before=release.records_before,
             persons_before=release.persons_before,
         )
-        first = GateResult(measures=tuple(measures), failures=tuple(failures))
+        more, problems = across(staging)
+        first = GateResult(measures=(*measures, *more), failures=(*failures, *problems))
         refuse_unless_passed(first, release.case_id)
-        log(f"data files re-measured against the criteria: passed ({len(measures)} files)")
+        log(f"data files re-measured against the criteria: passed ({len(first.measures)} counts)")
         report = {**disclosure, "gate": first.to_dict()}
-        book = codebook(release)
+        book = codebook(release, tables, population)
         write_json(staging / f"{CODEBOOK}.json", book)
         (staging / f"{CODEBOOK}.html").write_text(codebook_html(book), encoding="utf-8")
         notify(f"{CODEBOOK}.html")

@@ -66,7 +66,7 @@ class LinkedTables:
         return frozenset(int(v) for t in self.tables.values() for v in t.column("lopenr").to_pylist())
 
 
-def _person_year_request(request: LinkageRequest) -> LinkageRequest:
+def person_year_request(request: LinkageRequest) -> LinkageRequest:
     """The request's variables the person-year table carries (dates of spells and registers go elsewhere)."""
     keep = [
         v
@@ -87,15 +87,20 @@ def link_tables(
     *,
     exclude_serials: Iterable[int] = (),
     seed: bytes | None = None,
+    person_year: bool = True,
 ) -> LinkedTables:
-    """Link an approved request into the tables keyed by `lopenr` (see the module's table)."""
+    """Link an approved request into the tables keyed by `lopenr` (see the module's table).
+
+    Without `person_year` that table is not materialised (the caller links it with `link` under
+    the same `seed`, which draws the same serial numbers for the same persons).
+    """
     missing = check_approvals(request)
     if missing:
         raise IplosError(
             f"case {request.case_id}: linkage needs a recorded approval for every register involved; "
             f"missing: {', '.join(missing)}"
         )
-    py_request = _person_year_request(request)
+    py_request = person_year_request(request)
     outputs = output_columns(py_request)
     out: dict[str, ir.Table] = {}
     with mapping_file(engine.settings.keyholder_dir, keys, request.registers) as path:
@@ -137,7 +142,8 @@ def link_tables(
             rows = rows.left_join(linked, on).select(
                 *rows.columns, *(c for c in linked.columns if c not in on)
             )
-        out["person_year"] = rows.select(PERSON, "aargang", *(o.name for o in outputs))
+        if person_year:
+            out["person_year"] = rows.select(PERSON, "aargang", *(o.name for o in outputs))
         if static is not None:
             agg = {c: static[c].max() for c in static_cols}
             out["person"] = static.group_by(PERSON).aggregate(**agg)
@@ -155,7 +161,8 @@ def link_tables(
             d = first_per_person(keyed(engine.table("dar", "dodsfall"), mapping, "dar"), "dodsdato")
             out["cause_of_death"] = d.semi_join(persons, PERSON).select(PERSON, *dar_cols)
         result = {name: engine.to_arrow(expr) for name, expr in out.items()}
-    people = np.unique(result["person_year"].column(PERSON).to_numpy(zero_copy_only=False).astype(np.int64))
+        everyone = engine.to_arrow(persons).column(PERSON)
+    people = np.unique(everyone.to_numpy(zero_copy_only=False).astype(np.int64))
     serial = draw_serial_numbers(len(people), seed=seed, exclude=exclude_serials)
     tables = {name: _serialised(t, people, serial, TABLE_KEYS[name]) for name, t in result.items()}
     return LinkedTables(request.case_id, tables)
