@@ -354,6 +354,7 @@ def main() -> None:
             rows = result.get("linked_rows") or 0
             result["rows_per_s"] = round(rows / result["wall_s"]) if result["wall_s"] else None
             results.append(result)
+            print(json.dumps(result), file=sys.stderr, flush=True)  # kept even if a later backend fails
     finally:
         if started_cluster:
             _cluster("stop")

@@ -20,7 +20,7 @@ from iplos.config import Settings
 from iplos.engine import connect
 from iplos.errors import IplosError
 from iplos.ident import KeyStore, pseudonymise
-from iplos.linkage import LinkageRequest, Population, ServiceFilter, VariableRef, link
+from iplos.linkage import LinkageRequest, Population, ServiceFilter, VariableRef, link, link_tables
 from iplos.synth import generate
 
 YEARS = tuple(range(2015, 2020))
@@ -103,6 +103,17 @@ def test_request_across_2017_reads_iplos_then_kpr_and_kprs_contacts(across: Sett
     assert sum(r[3] > 0 for r in got if r[0] >= 2017) > 0.5 * sum(r[0] >= 2017 for r in got)
     registers = {(c.register, c.aargang) for c in extract.report.counts}
     assert ("iplos", 2017) in registers and ("kpr", 2018) in registers and ("kpr", 2017) not in registers
+
+
+def test_the_person_year_table_of_several_tables_carries_kprs_contacts(across: Settings) -> None:
+    request = kpr_request()
+    with connect(across) as engine:
+        single = link(engine, KeyStore.open(across), request, seed=b"k" * 32)
+        tables = link_tables(engine, KeyStore.open(across), request, seed=b"k" * 32)
+    person_year = tables.tables["person_year"]
+    assert "antall_kontakter" in person_year.column_names
+    order = [("lopenr", "ascending"), ("aargang", "ascending")]
+    assert person_year.sort_by(order).equals(single.table.sort_by(order))
 
 
 def test_kprs_contacts_need_kprs_approval_even_for_iplos_years() -> None:
