@@ -46,7 +46,41 @@ def demo_case(today: dt.date, years: tuple[int, ...]) -> Any:
     return dataclasses.replace(example_application(today), aarganger=years)
 
 
-CASES: dict[str, Callable[[dt.date, tuple[int, ...]], Any]] = {"demo": demo_case}
+def home_nursing_case(today: dt.date, years: tuple[int, ...]) -> Any:
+    """Home nursing (tjeneste 15) for persons 67+ with a functional assessment in the årgang: age, sex,
+    kommune, services and hours, functional scores, and (from 2017) KPR's contacts per årgang."""
+    from iplos.cases.examples import example_application
+    from iplos.cases.model import VariableRequest
+    from iplos.cases.population import AgeRange, Population, ServiceCriterion
+
+    why = "needed to describe {} of home nursing recipients 67+ for the research question"
+    wanted = [
+        ("fodselsaar", "age", "iplos"),
+        ("kjonn", "sex differences", "iplos"),
+        ("kommune", "regional variation", "iplos"),
+        ("tjeneste", "the services received", "iplos"),
+        ("timer_per_uke", "the hours of home nursing", "iplos"),
+        ("personlig_hygiene", "functional level", "iplos"),
+        ("hukommelse", "cognitive function", "iplos"),
+    ]
+    if any(y >= 2017 for y in years):
+        wanted.append(("antall_kontakter", "contacts with the municipal health service", "kpr"))
+    variables = tuple(VariableRequest(n, why.format(w), r, "forskning") for n, w, r in wanted)
+    population = Population(
+        age=AgeRange(min_age=67),
+        services=(ServiceCriterion(codes=(15,)),),
+        functional_assessment=True,
+        description="Persons 67+ who received home nursing (tjeneste 15) and were assessed in the årgang",
+    )
+    return dataclasses.replace(
+        example_application(today), aarganger=years, variables=variables, population=population, linkages=()
+    )
+
+
+CASES: dict[str, Callable[[dt.date, tuple[int, ...]], Any]] = {
+    "demo": demo_case,
+    "home-nursing": home_nursing_case,
+}
 
 
 def case_factory(name: str) -> Callable[[dt.date, tuple[int, ...]], Any]:
@@ -80,6 +114,19 @@ def _rss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as fh:
             return int(fh.read().split()[1]) * PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU time of a process so far, in clock ticks (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
     except (OSError, ValueError, IndexError):
         return 0
 
@@ -122,20 +169,34 @@ def _worker_pids() -> list[int]:
 
 
 class Sampler(threading.Thread):
-    """Peak RSS (bytes) of a process tree (the driver) and of the worker daemons' trees, every 0.2 s."""
+    """Peak RSS (bytes) of a process tree (the driver) and of the worker daemons' trees, every 0.2 s,
+    and the CPU seconds each tree used meanwhile (a figure the machine's load does not inflate)."""
 
     def __init__(self, driver: int, workers: list[int]) -> None:
         super().__init__(daemon=True)
         self.driver, self.workers = driver, workers
         self.peak_driver = self.peak_workers = 0
+        self._baseline = {pid: _cpu_ticks(pid) for pid in _tree(workers, _children())}
+        self._ticks: dict[str, dict[int, int]] = {"driver": {}, "workers": {}}
         self._done = threading.Event()
+
+    def cpu_s(self, which: str) -> float:
+        ticks = self._ticks[which]
+        return sum(t - self._baseline.get(pid, 0) for pid, t in ticks.items()) / TICKS
+
+    def _sample(self, which: str, pids: list[int]) -> int:
+        seen = self._ticks[which]
+        for pid in pids:
+            seen[pid] = max(seen.get(pid, 0), _cpu_ticks(pid))
+        return sum(map(_rss, pids))
 
     def run(self) -> None:
         while not self._done.is_set():
             children = _children()
-            self.peak_driver = max(self.peak_driver, sum(map(_rss, _tree([self.driver], children))))
+            self.peak_driver = max(self.peak_driver, self._sample("driver", _tree([self.driver], children)))
             if self.workers:
-                self.peak_workers = max(self.peak_workers, sum(map(_rss, _tree(self.workers, children))))
+                rss = self._sample("workers", _tree(self.workers, children))
+                self.peak_workers = max(self.peak_workers, rss)
             self._done.wait(0.2)
 
     def stop(self) -> None:
@@ -159,19 +220,21 @@ def run_one(
     cast = Cast()
     content = case_factory(case)(service.now().date(), years)
     case_id = drive(service, "accepted", cast, application=content).case_id
-    session = None
     session_s = 0.0
     if backend == "spark":
-        from pyspark.sql import SparkSession
-
-        from iplos.engine._connect import spark_builder
+        from iplos.engine._connect import shared_spark_session
 
         t = time.perf_counter()
-        # One session for the processor's steps, as a long-running processor service would keep it.
-        session = spark_builder(settings, SparkSession.builder, "iplos-bench").getOrCreate()
-        session.sparkContext.setLogLevel("ERROR")
+        # The process's shared session, which the processor's engines then reuse (timed apart: a
+        # processor service starts it once for all its cases).
+        shared_spark_session(settings)
         session_s = time.perf_counter() - t
-    processor = Processor(settings, service, cast.processor, backend=backend, spark_session=session)  # type: ignore[arg-type]
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:  # where the time goes, on stderr
+        print(f"[{backend} {time.perf_counter() - started:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+    processor = Processor(settings, service, cast.processor, backend=backend, progress=progress)  # type: ignore[arg-type]
     t = time.perf_counter()
     proposed = processor.next_step(case_id)
     propose_s = time.perf_counter() - t
@@ -185,8 +248,10 @@ def run_one(
         raise SystemExit(f"{backend}: expected a delivery, got {done.action}: {done.message}")
     summary = service.get(case_id).linkage_summary or {}
     delivered = pq.read_metadata(done.delivered.path / "extract.parquet").num_rows
-    if session is not None:
-        session.stop()
+    if backend == "spark":
+        from iplos.engine._connect import stop_shared_spark_session
+
+        stop_shared_spark_session()
     return {
         "backend": backend,
         "case_id": case_id,
@@ -268,6 +333,7 @@ def main() -> None:
             command = [sys.executable, __file__, "--run-one", backend, "--home", str(home), "--case", args.case,
                        "--years", args.years, *(["--master", master] if backend == "spark" and master else [])]  # fmt: skip
             t = time.perf_counter()
+            load_before = list(os.getloadavg())
             child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
             sampler = Sampler(child.pid, _worker_pids() if backend == "spark" else [])
             sampler.start()
@@ -281,9 +347,14 @@ def main() -> None:
             result["workers_peak_rss_mb"] = (
                 round(sampler.peak_workers / 1024**2, 1) if sampler.workers else None
             )
+            result["driver_cpu_s"] = round(sampler.cpu_s("driver"), 1)
+            result["workers_cpu_s"] = round(sampler.cpu_s("workers"), 1) if sampler.workers else None
+            result["load_before"] = load_before
+            result["load_after"] = list(os.getloadavg())
             rows = result.get("linked_rows") or 0
             result["rows_per_s"] = round(rows / result["wall_s"]) if result["wall_s"] else None
             results.append(result)
+            print(json.dumps(result), file=sys.stderr, flush=True)  # kept even if a later backend fails
     finally:
         if started_cluster:
             _cluster("stop")
@@ -292,11 +363,14 @@ def main() -> None:
 
     print(
         f"\n{'backend':8} {'wall s':>8} {'session s':>10} {'driver MB':>10} {'workers MB':>11} {'rows':>10} {'rows/s':>9}"
+        f" {'driver cpu s':>13} {'workers cpu s':>14} {'load':>5}"
     )
     for r in results:
         workers = "-" if r["workers_peak_rss_mb"] is None else f"{r['workers_peak_rss_mb']:.0f}"
+        wcpu = "-" if r["workers_cpu_s"] is None else f"{r['workers_cpu_s']:.0f}"
         print(f"{r['backend']:8} {r['wall_s']:8.1f} {r['session_start_s']:10.1f} {r['driver_peak_rss_mb']:10.0f} "
-              f"{workers:>11} {r['linked_rows'] or 0:10d} {r['rows_per_s'] or 0:9d}")  # fmt: skip
+              f"{workers:>11} {r['linked_rows'] or 0:10d} {r['rows_per_s'] or 0:9d}"
+              f" {r['driver_cpu_s']:13.0f} {wcpu:>14} {r['load_after'][1]:5.1f}")  # fmt: skip
     out = {
         "benchmark": "scale",
         "git_revision": _rev(),

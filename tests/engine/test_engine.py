@@ -198,3 +198,35 @@ def engine_rows(eng: Engine) -> list[dict[str, int]]:
 
     # From Arrow: ibis.memtable(dict) goes through pandas and trips a pandas 3 deprecation warning.
     return eng.to_arrow(ibis.memtable(pa.table({"x": [1]}))).to_pylist()
+
+
+@pytest.mark.spark
+def test_engines_without_a_session_share_one_for_the_process(tmp_path: Path) -> None:
+    """Engines opened without a session run on one shared SparkSession, left running on close and
+    stopped at exit (in a fresh process, so that the tests' own session cannot stand in for it)."""
+    code = f"""
+import atexit
+from pathlib import Path
+from iplos.config import Settings
+from iplos.engine import connect
+from iplos.engine._connect import shared_spark_session
+held = []
+# registered before the shared session's own exit hook, so it runs after it (last in, first out)
+atexit.register(lambda: print("stopped-at-exit", held[0].sparkContext._jsc is None))
+settings = Settings(home=Path({str(tmp_path)!r}), engine="spark")
+apps = []
+for _ in range(3):
+    with connect(settings) as eng:
+        apps.append(eng.spark_session.sparkContext.applicationId)
+        assert eng.count(eng.read_file({str(tmp_path / "x.csv")!r})) == 2
+session = shared_spark_session(settings)
+held.append(session)
+assert not session.sparkContext._jsc.sc().isStopped(), "closing an engine stopped the session"
+print("apps", len(set(apps)), apps[0])
+"""
+    (tmp_path / "x.csv").write_text("a\n1\n2\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    words = out.stdout.split()
+    assert words[:2] == ["apps", "1"] and words[2].startswith("local-")
+    assert words[3:] == ["stopped-at-exit", "True"]

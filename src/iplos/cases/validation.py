@@ -170,6 +170,14 @@ def _check_years(content: Application, catalogue: CatalogueView, problems: list[
             )
 
 
+def _known(catalogue: CatalogueView, name: str, register: str) -> bool:
+    try:
+        catalogue.variable(name, register)
+    except IplosError:
+        return False
+    return True
+
+
 def _check_variables(content: Application, catalogue: CatalogueView, problems: list[Problem]) -> None:
     _required(content.variables, "variables", "requested variables", problems)
     seen: set[tuple[str, str]] = set()
@@ -212,6 +220,9 @@ def _check_variables(content: Application, catalogue: CatalogueView, problems: l
                 )
             )
         registers = (part or [v.register]) if v.register in IPLOS_PART else [v.register]
+        if v.register == "kpr" and "kpr" in registers:
+            # KPR's own tables (kontakt) exist in KPR only: check such a variable there alone.
+            registers = [r for r in registers if _known(catalogue, v.name, r)] or registers
         if v.register not in IPLOS_PART and v.register not in linked:
             problems.append(
                 Problem(

@@ -102,6 +102,8 @@ def population_filter(pop: CasePopulation, years: Sequence[int]) -> Population:
 
 
 def _reference(register: str, name: str) -> VariableRef:
+    if register == "kpr" and catalog().variable(name, register="kpr").table == "kontakt":
+        return VariableRef("kpr", "kontakt", name)  # KPR's own table, not its IPLOS part
     reg = "iplos" if register in ("iplos", "kpr") else register
     variable = catalog().variable(name, register="iplos" if reg == "iplos" else reg)
     return VariableRef(reg, variable.table, variable.name)

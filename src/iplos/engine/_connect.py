@@ -6,13 +6,20 @@ DuckDB runs within a memory limit and spills beyond it: each connection takes a 
 process's budget (`_budget`, IPLOS_MEMORY_LIMIT split into IPLOS_ENGINE_SLOTS) and spills to its own
 folder under `$IPLOS_HOME/spill/`, removed when the engine closes. Spark runs in local mode, or on
 the cluster IPLOS_SPARK_MASTER names (`tools/spark_cluster.sh start` runs one on 127.0.0.1).
+
+A Spark session costs seconds in local mode and over a minute on the cluster (the application
+registers with the master and each worker starts an executor JVM), so an engine opened without a
+session takes the process's shared one (`shared_spark_session`): started on first use, reused by
+every later engine and stopped when the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -57,7 +64,7 @@ def _duckdb_backend(settings: Settings) -> tuple[BaseBackend, Callable[[], None]
 
 def _spark_backend(settings: Settings, spark_session: Any | None) -> tuple[BaseBackend, Any]:
     try:
-        from pyspark.sql import SparkSession
+        import pyspark.sql  # noqa: F401  (the error below names the extra to install)
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise IplosError(
             "IPLOS_ENGINE=spark needs PySpark: install the extra with `pip install 'iplos[spark]'`"
@@ -68,10 +75,49 @@ def _spark_backend(settings: Settings, spark_session: Any | None) -> tuple[BaseB
         raise IplosError(
             "IPLOS_ENGINE=spark needs Ibis's PySpark backend: install `pip install 'iplos[spark]'`"
         ) from exc
-    session = spark_session
-    if session is None:
-        session = spark_builder(settings, SparkSession.builder).getOrCreate()
+    session = spark_session if spark_session is not None else shared_spark_session(settings)
     return ibis.pyspark.connect(session), session
+
+
+_shared_lock = threading.Lock()
+_shared: dict[str, Any] = {}
+
+
+def _is_running(session: Any) -> bool:
+    jsc = session.sparkContext._jsc
+    return jsc is not None and not jsc.sc().isStopped()
+
+
+def shared_spark_session(settings: Settings) -> Any:
+    """The process's one SparkSession for `settings`' master, started on first use and reused after.
+
+    A process holds one SparkContext: asking for another master than the running shared session's
+    stops that one first. The session is stopped at exit (or by `stop_shared_spark_session`).
+    """
+    from pyspark.sql import SparkSession
+
+    master = settings.spark_master or "local"
+    with _shared_lock:
+        session = _shared.get("session")
+        if session is not None and (_shared.get("master") != master or not _is_running(session)):
+            if _is_running(session):
+                session.stop()
+            session = None
+        if session is None:
+            if not _shared:
+                atexit.register(stop_shared_spark_session)
+            session = spark_builder(settings, SparkSession.builder).getOrCreate()
+            session.sparkContext.setLogLevel("ERROR")
+            _shared.update(session=session, master=master)
+        return session
+
+
+def stop_shared_spark_session() -> None:
+    """Stop the shared SparkSession if one runs (at exit, or when a process is done with Spark)."""
+    with _shared_lock:
+        session = _shared.pop("session", None)
+        if session is not None and _is_running(session):
+            session.stop()
 
 
 def spark_builder(settings: Settings, builder: Any, app_name: str = "iplos") -> Any:
@@ -114,9 +160,10 @@ def connect(
     """Open the data plane on `backend`, by default the one configured (`IPLOS_ENGINE`).
 
     With DuckDB, the engine holds a slot of the process's memory budget until it closes (opening
-    one waits while every slot is taken). With the Spark backend, `spark_session` reuses a running
-    session (a cluster's, or the tests' shared one); without it a session is started on
-    IPLOS_SPARK_MASTER, or in local mode.
+    one waits while every slot is taken). With the Spark backend, `spark_session` is the session to
+    run on (a cluster's, or the tests' shared one); without it the engine runs on the process's
+    shared session (`shared_spark_session`: started once on IPLOS_SPARK_MASTER or in local mode,
+    reused by later engines, stopped at exit). Closing an engine never stops a session.
     """
     settings = settings or Settings.from_env()
     chosen: Backend = backend or settings.engine
@@ -125,5 +172,5 @@ def connect(
         return Engine(settings, "duckdb", con, on_close=release)
     if chosen == "spark":
         con, session = _spark_backend(settings, spark_session)
-        return Engine(settings, "spark", con, owns_session=spark_session is None, spark_session=session)
+        return Engine(settings, "spark", con, spark_session=session)
     raise IplosError(f"unknown data-plane backend {chosen!r}: choose 'duckdb' or 'spark'")

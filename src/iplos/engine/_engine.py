@@ -64,7 +64,6 @@ class Engine:
         backend: Backend,
         con: BaseBackend,
         *,
-        owns_session: bool = False,
         on_close: Callable[[], None] | None = None,
         spark_session: Any | None = None,
     ) -> None:
@@ -74,7 +73,6 @@ class Engine:
         self.spark_session = spark_session
         """The SparkSession behind `con` (kept here: Ibis exposes it only as a private attribute)."""
         self.store = RegisterStore(settings, recover=False)
-        self._owns_session = owns_session
         self._views: list[str] = []
         # Release the memory slot and the spill folder on close, or when a forgotten engine is
         # collected (else a leaked engine would hold its slot for the rest of the process).
@@ -271,14 +269,13 @@ class Engine:
         return result.sort_by(_sort_key(keys)) if result.num_rows else result
 
     def close(self) -> None:
-        """Release the backend (stops the Spark session only when this engine started it)."""
+        """Release the backend: DuckDB's connection and memory slot; Spark's temporary views (the
+        session is left running for the next engine)."""
         if self.backend == "spark":
             session = self._session()
             for name in self._views:
                 session.catalog.dropTempView(name)
             self._views.clear()
-            if self._owns_session:
-                session.stop()
         else:
             self.con.disconnect()
         if self._finalizer is not None:

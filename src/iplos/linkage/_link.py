@@ -25,6 +25,7 @@ from iplos.linkage._keyholder import PERSON, mapping_file, pseudonym_column
 from iplos.linkage._query import (
     REF,
     OutputColumn,
+    contact_summary,
     first_per_person,
     keyed,
     last_assessment,
@@ -33,7 +34,14 @@ from iplos.linkage._query import (
     record_hits,
     service_summary,
 )
-from iplos.linkage._request import LINKABLE, LinkageRequest, RecordFilter, base_register, check_approvals
+from iplos.linkage._request import (
+    FIRST_KPR_YEAR,
+    LINKABLE,
+    LinkageRequest,
+    RecordFilter,
+    base_register,
+    check_approvals,
+)
 from iplos.linkage._serial import draw_serial_numbers
 
 _FLAG = "_in_{}"
@@ -142,6 +150,23 @@ def _linked_part(
     return k.select(PERSON, "aargang", **renames, **{flag: ibis.literal(True)}), [PERSON, "aargang"]
 
 
+def with_contacts(engine: Engine, mapping: ir.Table, request: LinkageRequest, rows: ir.Table) -> ir.Table:
+    """`rows` (keyed on `person` and `aargang`) with `antall_kontakter` from KPR's contacts.
+
+    0 for a person-year from 2017 on without a contact; null before 2017, when KPR did not exist.
+    """
+    if not request.kontakt_years:
+        return rows.mutate(antall_kontakter=ibis.null("int32"))
+    m = mapping.select(PERSON, _ps=mapping[pseudonym_column("kpr")])
+    keys = rows.select(PERSON, "aargang").filter(rows.aargang >= FIRST_KPR_YEAR)
+    keys = keys.join(m, PERSON).select(PERSON, "aargang", "_ps")
+    summary = contact_summary(engine.table("kpr", "kontakt", aargang=list(request.kontakt_years)), keys)
+    summary = summary.rename(_kontakter="antall_kontakter")
+    joined = rows.left_join(summary, [PERSON, "aargang"]).select(*rows.columns, "_kontakter")
+    value = ibis.ifelse(joined.aargang >= FIRST_KPR_YEAR, joined._kontakter.fill_null(0), ibis.null("int32"))
+    return joined.mutate(antall_kontakter=value.cast("int32")).drop("_kontakter")
+
+
 def _counts(engine: Engine, query: ir.Table) -> dict[int, tuple[int, int]]:
     result = engine.to_arrow(query).to_pylist()
     return {int(r["aargang"]): (int(r["n"]), int(r["matched"] or 0)) for r in result}
@@ -184,6 +209,8 @@ def link(
             extract = extract.left_join(linked, on).select(
                 *extract.columns, *(c for c in linked.columns if c not in on)
             )
+        if request.reads_kontakt:
+            extract = with_contacts(engine, mapping, request, extract)
         result = engine.to_arrow(extract)
     result, linked_counts = _flags_to_counts(result, request)
     counts += linked_counts

@@ -20,6 +20,7 @@ from iplos.errors import IplosError
 from iplos.linkage._keyholder import PERSON, pseudonym_column
 from iplos.linkage._request import (
     FUNKSJON_ITEMS,
+    KONTAKT,
     RECORD_SOURCES,
     LinkageRequest,
     Population,
@@ -75,6 +76,16 @@ def output_columns(request: LinkageRequest) -> tuple[OutputColumn, ...]:
                 raise IplosError(
                     f"variable {ref}: a person-level extract carries tjeneste and timer_per_uke only"
                 )
+        elif (ref.register, ref.table) == KONTAKT:
+            if ref.column != "antall_kontakter":
+                raise IplosError(
+                    f"variable {ref}: a person-level extract carries antall_kontakter of kpr.kontakt only"
+                )
+            add(
+                "antall_kontakter",
+                ref,
+                "contacts with the municipal health service in the årgang, all kinds (KPR, from 2017)",
+            )
         elif ref.register == "iplos":
             raise IplosError(
                 f"variable {ref}: table {ref.table!r} is not available in a person-level extract"
@@ -214,6 +225,18 @@ def service_summary(tjeneste: ir.Table, keys: ir.Table, columns: Sequence[str]) 
             ibis.ifelse(in_force, j.timer_per_uke, ibis.null("float64")).sum().cast("float64")
         )
     return j.group_by(["pseudonym", "aargang"]).aggregate(**metrics)
+
+
+def contact_summary(kontakt: ir.Table, keys: ir.Table) -> ir.Table:
+    """Per `person` and årgang of `keys`: `antall_kontakter`, summed over the kinds of contact.
+
+    `keys` carries `person`, `aargang` and `_ps` (the person's KPR pseudonym): the contacts are joined
+    to the population first, so that only its persons' rows are grouped, not all of KPR's.
+    """
+    k = kontakt.select("pseudonym", "aargang", "antall_kontakter")
+    j = k.join(keys, [k.pseudonym == keys._ps, k.aargang == keys.aargang])
+    summed = j.antall_kontakter.cast("int64").sum().cast("int32")
+    return j.group_by([PERSON, "aargang"]).aggregate(antall_kontakter=summed)
 
 
 def keyed(table: ir.Table, mapping: ir.Table, register: str) -> ir.Table:

@@ -14,6 +14,10 @@ LAST_IPLOS_YEAR = 2017
 #: Registers that can be linked to IPLOS/KPR, with their one table (docs/registers.md).
 LINKABLE = {"dar": "dodsfall", "npr": "episode", "ssb": "befolkning"}
 BASE_TABLES = ("person", "tjeneste", "funksjon", "diagnose")
+#: KPR's own table (every contact with the municipal health service, from 2017), read through the
+#: KPR pseudonyms whatever the årgang's base register; summed per person and årgang.
+KONTAKT = ("kpr", "kontakt")
+FIRST_KPR_YEAR = 2017
 #: The functional assessment items, in catalogue order (everything in `funksjon` but key and date).
 FUNKSJON_ITEMS = tuple(
     c for c in catalog().columns("iplos", "funksjon") if c not in ("pseudonym", "vurderingsdato")
@@ -141,9 +145,11 @@ class VariableRef:
         if len(parts) != 3 or not all(parts):
             raise IplosError(f"variable {text!r} is not written register.table.column")
         register, table, column = parts
-        if register == "kpr":
-            register = "iplos"
-        if register == "iplos":
+        if register == "kpr" and table != KONTAKT[1]:
+            register = "iplos"  # KPR's IPLOS part: the same tables, read from kpr for its years
+        if (register, table) == KONTAKT:
+            pass
+        elif register == "iplos":
             if table not in BASE_TABLES:
                 raise IplosError(f"variable {text!r}: IPLOS has no table {table!r}")
         elif register in LINKABLE:
@@ -212,9 +218,25 @@ class LinkageRequest:
         return tuple(r for r in LINKABLE if r in wanted)
 
     @property
+    def reads_kontakt(self) -> bool:
+        """Whether a variable comes from KPR's contacts (`kpr.kontakt`)."""
+        return any((v.register, v.table) == KONTAKT for v in self.variables)
+
+    @property
+    def kontakt_years(self) -> tuple[int, ...]:
+        """The årganger KPR's contacts are read for: those of the request from 2017 on."""
+        return tuple(y for y in self.years if y >= FIRST_KPR_YEAR) if self.reads_kontakt else ()
+
+    @property
     def registers(self) -> tuple[str, ...]:
-        """Every register involved: those that must each have a recorded approval."""
-        return self.base_registers + self.linked_registers
+        """Every register involved: those that must each have a recorded approval.
+
+        KPR's contacts need KPR's approval even in a request whose årganger IPLOS holds (2017).
+        """
+        base = self.base_registers
+        if self.reads_kontakt and "kpr" not in base:
+            base = (*base, "kpr")
+        return base + self.linked_registers
 
     def columns(self, register: str, table: str) -> tuple[str, ...]:
         """The requested columns of one table, in request order."""

@@ -30,9 +30,10 @@ from iplos.engine import Engine
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
 from iplos.linkage._keyholder import PERSON, mapping_file
-from iplos.linkage._link import _base_part, _linked_part
+from iplos.linkage._link import _base_part, _linked_part, with_contacts
 from iplos.linkage._query import first_per_person, keyed, output_columns
 from iplos.linkage._request import (
+    KONTAKT,
     LINKABLE,
     LinkageRequest,
     VariableRef,
@@ -74,6 +75,7 @@ def person_year_request(request: LinkageRequest) -> LinkageRequest:
         if (v.register == "iplos" and v.table in ("person", "funksjon"))
         or (v.register == "iplos" and v.table == "tjeneste" and v.column in ("tjeneste", "timer_per_uke"))
         or v.register == "ssb"
+        or (v.register, v.table) == KONTAKT
     ]
     if not keep:  # the population rows still define who is in every table
         keep = [VariableRef("iplos", "person", "kjonn")]
@@ -142,6 +144,8 @@ def link_tables(
             rows = rows.left_join(linked, on).select(
                 *rows.columns, *(c for c in linked.columns if c not in on)
             )
+        if py_request.reads_kontakt:
+            rows = with_contacts(engine, mapping, py_request, rows)
         if person_year:
             out["person_year"] = rows.select(PERSON, "aargang", *(o.name for o in outputs))
         if static is not None:
