@@ -113,10 +113,12 @@ def test_counter_consequences_on_the_synthetic_register(preview_register: Synthe
 def test_a_counter_as_the_pages_write_it_is_put_on_the_extract(preview_register: SyntheticRegister) -> None:
     """Levels keyed by variable (fodselsaar, not the extract's alder); the rest at their finest."""
     case = as_if_granted(draft())
-    answer = counter_consequences(case, example_plan(), preview_register)
+    plan = example_plan()
+    plan["levels"] = {name: level for name, level in plan["levels"].items() if name != "husstand"}
+    answer = counter_consequences(case, plan, preview_register)
     assert not answer.problems and answer.coarsening is not None
     assert answer.coarsening.levels["alder"] == "5 years" and answer.coarsening.levels["kommune"] == "fylke"
-    assert "dodsdato" in answer.at_finest and "alder" not in answer.at_finest
+    assert "husstand" in answer.at_finest and "alder" not in answer.at_finest
 
 
 def test_a_counter_that_does_not_fit_the_extract_names_the_field(preview_register: SyntheticRegister) -> None:

@@ -28,6 +28,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from iplos.delivery._formats import FORMATS, STEM, as_text, data_file_columns, read_data_file
 from iplos.delivery._release import SERIAL, Criteria
@@ -359,38 +360,40 @@ def measure_linked_files(
     failures: list[str] = []
     measures: list[Measure] = []
     for fmt in FORMATS:
-        parts: list[pd.DataFrame] = []
+        parts: list[pa.Table] = []
         for stem, columns, qis in tables:
             path = folder / f"{stem}.{fmt}"
             if not path.is_file():
                 failures.append(f"{path.name}: missing")
                 continue
             text = read_as_text(path)
-            if list(text.columns) != list(columns):
+            if text.column_names != list(columns):
                 failures.append(
-                    f"{path.name}: columns {list(text.columns)} are not the approved columns {list(columns)}"
+                    f"{path.name}: columns {text.column_names} are not the approved columns {list(columns)}"
                 )
                 continue
-            rows = pd.Series(stem, index=text.index, dtype=object)
-            if qis:
-                others: Any = [text[c].astype(str) for c in qis]
-                rows = rows.str.cat(others, sep="\x1f")
-            parts.append(pd.DataFrame({SERIAL: text[SERIAL].to_numpy(), "_row": rows.to_numpy()}))
+            table_name = pa.array([stem] * text.num_rows, type=pa.string())
+            rows = (
+                pc.binary_join_element_wise(table_name, *(text.column(c) for c in qis), "\x1f")
+                if qis
+                else table_name
+            )
+            parts.append(pa.table({SERIAL: text.column(SERIAL), "_row": rows}))
         if len(parts) != len(tables):
             continue
-        every = pd.concat(parts, ignore_index=True)
+        every = pa.concat_tables(parts)
         name = f"all tables .{fmt}"
-        if every.empty:
+        if every.num_rows == 0:
             measures.append(Measure(name, 0, 0, 0, 0, None, 1.0 if persons_before else 0.0))
             continue
-        con = _person_signatures(pa.Table.from_pandas(every, preserve_index=False), ["_row"])
+        con = _person_signatures(every, ["_row"])
         try:
             sizes = [int(r[0]) for r in con.execute("SELECT count(*) FROM persons GROUP BY _sid").fetchall()]
         finally:
             con.close()
         persons = sum(sizes)
         share = 0.0 if persons_before == 0 else (persons_before - persons) / persons_before
-        m = Measure(name, len(every), persons, len(sizes), min(sizes), None, share)
+        m = Measure(name, every.num_rows, persons, len(sizes), min(sizes), None, share)
         measures.append(m)
         if m.smallest_class < criteria.k:
             failures.append(
