@@ -98,10 +98,14 @@ def _columns(
         elif info.role == "quasi_identifier":
             lowest = d.level if d.outcome == "coarsened" and d.level in levels else None
             qis[column] = levels[levels.index(lowest) :] if lowest is not None else levels or ("as recorded",)
-            if d.name != column and not elsewhere:
-                aliases[d.name] = column
+        else:
+            continue
+        if d.name != column:
+            aliases.setdefault(d.name, column)
     if several:
         qis[TABLE] = ("tabell",)  # which table a row is in: kept as it is
+    # A variable's name stands for its column unless it is itself a column of the extract.
+    aliases = {name: column for name, column in aliases.items() if name not in qis and name not in sensitive}
     return qis, sensitive, aliases
 
 
@@ -175,7 +179,7 @@ def plan_fit_problems(plan: Mapping[str, Any], case: Case, catalogue: CatalogueV
     wanted = plan.get("sensitive", [])
     wanted = list(wanted) if isinstance(wanted, list | tuple) else []
     for s in wanted:
-        if s not in sensitive:
+        if aliases.get(str(s), str(s)) not in sensitive:
             problems.append(
                 Problem(
                     f"not a sensitive column of the extract ({', '.join(sorted(sensitive)) or 'none'})",

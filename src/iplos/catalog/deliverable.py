@@ -31,7 +31,11 @@ _IPLOS_PART = ("iplos", "kpr")
 _NOT_DELIVERABLE: dict[tuple[str, str, str | None], str] = {
     ("iplos", "person", "bydel"): "bydel has no generalization hierarchy to protect it with",
     ("iplos", "tjeneste", "leverandor_orgnr"): "the provider's organisation number is not delivered",
-    ("iplos", "kontakt", None): "KPR's GP contacts have no table in an extract yet",
+    ("iplos", "kontakt", "kontakttype"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
+    ("iplos", "kontakt", "forste_kontakt"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
+    ("iplos", "kontakt", "siste_kontakt"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
+    ("iplos", "kontakt", "hyppigste_diagnose"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
+    ("iplos", "kontakt", "kommune"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
 }
 
 #: Extract columns that differ from the variable's name, with what they hold.

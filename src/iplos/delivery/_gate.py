@@ -225,13 +225,15 @@ def measure_file(
 
 
 def _second_opinion(
-    text: pa.Table, quasi_identifiers: Sequence[str], sensitive: Sequence[str], criteria: Criteria
+    text: pa.Table | pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str], criteria: Criteria
 ) -> tuple[str, ...]:
     """`iplos.sdc.check_release` of every agreed criterion on the file's values as text.
 
     Under person-level criteria the groups are (person signature, row values): the records an
     attacker who found a person's class cannot tell apart; k is then counted in persons above.
     """
+    if isinstance(text, pd.DataFrame):
+        text = pa.Table.from_pandas(text, preserve_index=False)
     checks = criteria.sdc_criteria(sensitive)
     if criteria.unit != "person":
         return check_release(text.to_pandas(), list(quasi_identifiers), list(sensitive), checks).failures
