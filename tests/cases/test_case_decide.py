@@ -398,3 +398,14 @@ def test_extract_column_names_follow_the_linkage() -> None:
         "C", (2015,), [r for r, _, _ in refs], Population(), approvals=("iplos", "dar")
     )
     assert [o.name for o in output_columns(request)] == [extract_column(reg, name) for _, reg, name in refs]
+
+
+def test_multi_table_names_follow_the_delivery() -> None:
+    """The filing check names other tables' columns as the delivery stacks them (`<table>.<column>`)."""
+    from iplos.cases.plan_fit import EXTRA_TABLES, SPELLS, TABLE
+    from iplos.delivery import _multi
+
+    assert TABLE == _multi.TABLE
+    expected = {source: name for name, source in _multi.SOURCES.items() if name != SPELLS}
+    assert expected == EXTRA_TABLES and _multi.SOURCES[SPELLS] == ("iplos", "tjeneste")
+    assert _multi.stacked_name("npr_episodes", "hoveddiagnose") == "npr_episodes.hoveddiagnose"
