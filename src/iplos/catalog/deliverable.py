@@ -31,11 +31,14 @@ _IPLOS_PART = ("iplos", "kpr")
 _NOT_DELIVERABLE: dict[tuple[str, str, str | None], str] = {
     ("iplos", "person", "bydel"): "bydel has no generalization hierarchy to protect it with",
     ("iplos", "tjeneste", "leverandor_orgnr"): "the provider's organisation number is not delivered",
-    ("iplos", "kontakt", "kontakttype"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
-    ("iplos", "kontakt", "forste_kontakt"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
-    ("iplos", "kontakt", "siste_kontakt"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
-    ("iplos", "kontakt", "hyppigste_diagnose"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
-    ("iplos", "kontakt", "kommune"): "of KPR's contacts an extract carries only antall_kontakter (per person-year)",
+    **{
+        (
+            "iplos",
+            "kontakt",
+            column,
+        ): "of KPR's contacts an extract carries only antall_kontakter (per person-year)"
+        for column in ("kontakttype", "forste_kontakt", "siste_kontakt", "hyppigste_diagnose", "kommune")
+    },
 }
 
 #: Extract columns that differ from the variable's name, with what they hold.

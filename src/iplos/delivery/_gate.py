@@ -225,7 +225,10 @@ def measure_file(
 
 
 def _second_opinion(
-    text: pa.Table | pd.DataFrame, quasi_identifiers: Sequence[str], sensitive: Sequence[str], criteria: Criteria
+    text: pa.Table | pd.DataFrame,
+    quasi_identifiers: Sequence[str],
+    sensitive: Sequence[str],
+    criteria: Criteria,
 ) -> tuple[str, ...]:
     """`iplos.sdc.check_release` of every agreed criterion on the file's values as text.
 
