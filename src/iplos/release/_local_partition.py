@@ -16,6 +16,7 @@ import numpy.typing as npt
 from iplos.release._person import PersonTable
 from iplos.sdc import Criterion, EncodedHierarchy, KAnonymity
 from iplos.sdc._groups import GroupView, passing_groups
+from iplos.sdc._recoding import _Partitions as _Parts
 
 IntArray = npt.NDArray[np.int64]
 UIntArray = npt.NDArray[np.uint64]
@@ -34,28 +35,6 @@ def _mix(values: UIntArray) -> UIntArray:
     z = (z ^ (z >> np.uint64(30))) * _C1
     z = (z ^ (z >> np.uint64(27))) * _C2
     return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
-
-
-@dataclass
-class _Parts:
-    levels: IntArray
-    frozen: BoolArray
-    open: BoolArray
-    size: int
-
-    def add(self, parents: IntArray) -> IntArray:
-        count = parents.shape[0]
-        while self.size + count > self.levels.shape[0]:
-            grow = max(self.levels.shape[0], 16)
-            self.levels = np.concatenate([self.levels, np.zeros((grow, self.levels.shape[1]), np.int64)])
-            self.frozen = np.concatenate([self.frozen, np.zeros((grow, self.frozen.shape[1]), np.bool_)])
-            self.open = np.concatenate([self.open, np.zeros(grow, np.bool_)])
-        ids = np.arange(self.size, self.size + count, dtype=np.int64)
-        self.levels[ids] = self.levels[parents]
-        self.frozen[ids] = self.frozen[parents]
-        self.open[ids] = True
-        self.size += count
-        return ids
 
 
 @dataclass
