@@ -172,6 +172,10 @@ def test_tables_case_gets_protected_tables(world: Any) -> None:
     assert not any(n.startswith("hours") for n in delivered)  # exactly the tables asked for
     labelled = (folder / "persons-labelled.csv").read_text(encoding="utf-8")
     assert "Oslo" in labelled or "Viken" in labelled or "Vestland" in labelled or "Hordaland" in labelled
+    sheet = pd.read_excel(folder / "persons.xlsx", sheet_name="table", dtype=str)
+    assert sheet["kommune:fylke (tekst)"].str.len().gt(0).all()  # every fylke has its name in Excel
+    page = (folder / "persons.html").read_text(encoding="utf-8")
+    assert any(name in page for name in ("Oslo", "Viken", "Vestland", "Hordaland"))
     table = pd.read_csv(folder / "persons.csv", dtype=str, keep_default_na=False)
     published = pd.to_numeric(table.loc[table["flag"] == "published", "value"])
     assert ((published == 0) | (published >= 5)).all()

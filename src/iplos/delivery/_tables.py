@@ -128,8 +128,9 @@ def write_tables_delivery(
 ) -> Delivered:
     """Write each table as CSV, Excel and HTML with its JSON report, gated, atomically.
 
-    `labels` (table -> dimension -> category code -> label) go into each table's report and a
-    labelled CSV (`<table>-labelled.csv`: the same cells with every category as its label).
+    `labels` (table -> dimension -> category code -> label) go into each table's report, its Excel
+    and HTML files (text beside each code) and a labelled CSV (`<table>-labelled.csv`: the same cells
+    with every category as its label).
     """
     keys = list(keys_hex)
     forbidden = list(forbidden_columns)
@@ -137,10 +138,10 @@ def write_tables_delivery(
     reports: dict[str, Any] = {}
     with case_lock(target.parent), atomic_directory(target) as staging:
         for spec, pt in tables:
-            for fmt in FORMATS:
-                write_table(pt, staging / f"{spec.name}.{fmt}", row_dimensions=1)
-            report = pt.report()
             mine = (labels or {}).get(spec.name)
+            for fmt in FORMATS:
+                write_table(pt, staging / f"{spec.name}.{fmt}", row_dimensions=1, labels=mine)
+            report = pt.report()
             if mine:
                 report["labels"] = {d: dict(v) for d, v in mine.items()}
                 _write_labelled(staging / f"{spec.name}.csv", staging / f"{spec.name}-labelled.csv", mine)

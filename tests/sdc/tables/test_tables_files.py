@@ -73,6 +73,19 @@ def test_excel_and_html(tmp_path: Path) -> None:
     assert "primary" in table_csv(result)
 
 
+def test_excel_and_html_carry_labels_beside_codes(tmp_path: Path) -> None:
+    result = protect(two_by_three(), [MinCount(5)], secondary="fast")
+    labels = {"r": {"a": "Oslo", "b": "Bergen"}}
+    sheet = pd.read_excel(write_table(result, tmp_path / "t.xlsx", labels=labels), sheet_name="table")
+    assert list(sheet.columns) == ["r", "r (tekst)", "c", "value", "flag"]
+    texts = dict(zip(sheet["r"], sheet["r (tekst)"], strict=True))
+    assert texts == {"Total": "Total", "a": "Oslo", "b": "Bergen"}
+    html = write_table(result, tmp_path / "t.html", row_dimensions=1, labels=labels).read_text()
+    assert "a Oslo" in html and "b Bergen" in html
+    csv = write_table(result, tmp_path / "t.csv", labels=labels).read_text()
+    assert "Oslo" not in csv  # the CSV is what audits and programs read: codes only
+
+
 def test_cli_make_and_audit(tmp_path: Path) -> None:
     counts = {("a", "x"): 10, ("a", "y"): 3, ("a", "z"): 12, ("b", "x"): 8, ("b", "y"): 9, ("b", "z"): 7}
     data = tmp_path / "in.csv"

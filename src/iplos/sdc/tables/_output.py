@@ -13,6 +13,10 @@ The CSV layout (also what `audit_file` reads), one row per cell:
   row with its finest non-total level set to the marker;
 - `value`: the published number, empty where suppressed;
 - `flag`: `published`, `primary`, `secondary` or `perturbed`.
+
+With `labels` (dimension -> category code -> text), the Excel sheet gets a text column beside each
+level column (`DIMENSION:LEVEL (tekst)`) and the HTML table shows each category as "code text"; the
+CSV keeps codes only, since it is what `audit_file` and other programs read.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import html
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +45,17 @@ def level_columns(dim: Dimension) -> list[str]:
     return [f"{dim.name}:{n}" for n in names]
 
 
-def cells_frame(pt: ProtectedTable) -> pd.DataFrame:
-    """The long layout: level columns per dimension, value and flag, in table order."""
+Labels = Mapping[str, Mapping[str, str]]
+"""Category texts per dimension: dimension name -> category code -> text (kommune names, code texts)."""
+
+LABEL_SUFFIX = " (tekst)"
+
+
+def cells_frame(pt: ProtectedTable, labels: Labels | None = None) -> pd.DataFrame:
+    """The long layout: level columns per dimension, value and flag, in table order.
+
+    With `labels`, each level column of a labelled dimension is followed by its text column.
+    """
     t = pt.table
     columns: dict[str, Any] = {}
     coords = t.coordinates
@@ -54,6 +68,11 @@ def cells_frame(pt: ProtectedTable) -> pd.DataFrame:
                 [dim.labels[p[depth - 1]] if len(p) >= depth else total for p in paths], dtype=object
             )
             columns[col] = per_node[coords[:, d]]
+            texts = (labels or {}).get(dim.name) or {}
+            if any(v in texts for v in per_node):  # a level without any text gets no text column
+                columns[col + LABEL_SUFFIX] = np.array(
+                    [texts.get(v, "") if v != total else v for v in columns[col]], dtype=object
+                )
     columns["value"] = pt.published
     columns["flag"] = np.array(FLAG_NAMES, dtype=object)[pt.flags]
     return pd.DataFrame(columns)
@@ -76,16 +95,21 @@ def table_csv(pt: ProtectedTable) -> str:
     return buffer.getvalue()
 
 
-def write_table(pt: ProtectedTable, path: str | Path, row_dimensions: int | None = None) -> Path:
-    """Write by extension: .csv, .xlsx or .html (atomically). `row_dimensions` for HTML layout."""
+def write_table(
+    pt: ProtectedTable, path: str | Path, row_dimensions: int | None = None, labels: Labels | None = None
+) -> Path:
+    """Write by extension: .csv, .xlsx or .html (atomically). `row_dimensions` for HTML layout.
+
+    `labels` go into the Excel and HTML files (the CSV keeps codes).
+    """
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".csv":
         write_text_atomic(p, table_csv(pt))
     elif suffix == ".xlsx":
-        write_bytes_atomic(p, table_xlsx(pt))
+        write_bytes_atomic(p, table_xlsx(pt, labels))
     elif suffix in (".html", ".htm"):
-        write_text_atomic(p, table_html(pt, row_dimensions))
+        write_text_atomic(p, table_html(pt, row_dimensions, labels))
     else:
         raise IplosError(f"cannot write a table as {p.name}: use .csv, .xlsx or .html")
     return p
@@ -100,11 +124,12 @@ def write_report(report: dict[str, Any], path: str | Path) -> Path:
 _COLOURS = {"published": None, "primary": "#f4c7c3", "secondary": "#fce8b2", "perturbed": "#d9ead3"}
 
 
-def table_xlsx(pt: ProtectedTable) -> bytes:
-    """An Excel workbook: sheet 'table' (the CSV layout, suppressed cells coloured) and 'report'."""
+def table_xlsx(pt: ProtectedTable, labels: Labels | None = None) -> bytes:
+    """An Excel workbook: sheet 'table' (the CSV layout, with `labels` as text columns, suppressed
+    cells coloured) and 'report'."""
     import xlsxwriter
 
-    frame = cells_frame(pt)
+    frame = cells_frame(pt, labels)
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "nan_inf_to_errors": False})
     head = book.add_format({"bold": True, "bottom": 1})
@@ -144,8 +169,9 @@ def table_xlsx(pt: ProtectedTable) -> bytes:
     return buffer.getvalue()
 
 
-def table_html(pt: ProtectedTable, row_dimensions: int | None = None) -> str:
-    """A cross table (row dimensions down, the others across), suppressed cells shown as ×."""
+def table_html(pt: ProtectedTable, row_dimensions: int | None = None, labels: Labels | None = None) -> str:
+    """A cross table (row dimensions down, the others across), suppressed cells shown as ×;
+    categories as "code text" where `labels` has a text."""
     t = pt.table
     k = len(t.dimensions)
     n_rows = k if row_dimensions is None else max(1, min(row_dimensions, k))
@@ -163,7 +189,10 @@ def table_html(pt: ProtectedTable, row_dimensions: int | None = None) -> str:
         parts = []
         for dim, node in zip(dims, nodes, strict=True):
             depth = dim.depths[int(node)]
-            parts.append("&nbsp;&nbsp;" * depth + esc(dim.labels[int(node)]))
+            code = dim.labels[int(node)]
+            text = (labels or {}).get(dim.name, {}).get(code) if depth else None
+            shown = f"{code} {text}" if text and text != code else code
+            parts.append("&nbsp;&nbsp;" * depth + esc(shown))
         return " · ".join(parts)
 
     out = [
