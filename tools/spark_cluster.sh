@@ -40,6 +40,10 @@ export SPARK_PID_DIR="$state/pids"
 export SPARK_LOCAL_DIRS="$state/local"
 export SPARK_IDENT_STRING=iplos
 export SPARK_DAEMON_MEMORY=${SPARK_DAEMON_MEMORY:-256m}  # master and worker daemons, not the executors
+# A master whose port is taken must fail, not move to the next port: its workers are pointed at
+# $master_url and would join whichever cluster holds that port (and lose their executors' shuffle
+# files when that cluster's owner stops it).
+export SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} -Dspark.port.maxRetries=0"
 # spark-daemon.sh rsyncs SPARK_HOME from $SPARK_MASTER when that is set: never let it.
 unset SPARK_MASTER SPARK_CONF_DIR
 daemon="$SPARK_HOME/sbin/spark-daemon.sh"
@@ -69,6 +73,10 @@ except Exception:
 EOF
 }
 
+port_taken() {  # something listens on 127.0.0.1:$1
+    "$PYTHON" -c 'import socket, sys; s = socket.socket(); s.settimeout(1); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
+}
+
 is_up() {
     pid_of "$MASTER" 1 >/dev/null || return 1
     for i in $(seq 1 "$workers"); do pid_of "$WORKER" "$i" >/dev/null || return 1; done
@@ -82,6 +90,11 @@ start() {
         return 0
     fi
     if ! pid_of "$MASTER" 1 >/dev/null; then
+        if port_taken "$port" || port_taken "$ui_port"; then
+            echo "spark_cluster: port $port or $ui_port on 127.0.0.1 is taken by another process (another" \
+                "cluster?); choose others with IPLOS_SPARK_PORT / IPLOS_SPARK_UI_PORT" >&2
+            return 1
+        fi
         "$daemon" start "$MASTER" 1 --host 127.0.0.1 --port "$port" --webui-port "$ui_port" >/dev/null
     fi
     # The workers start side by side (each launch waits a few seconds for its JVM); they retry

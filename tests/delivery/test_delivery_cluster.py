@@ -6,13 +6,14 @@ import dataclasses
 import io
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import linkage_fixtures as registers
 import pyarrow.parquet as pq
 import pytest
 
-from iplos.cases import CaseService
+from iplos.cases import Application, CaseService
 from iplos.cases.examples import Cast, drive, example_application
 from iplos.config import Settings
 from iplos.delivery import Processor
@@ -35,39 +36,59 @@ def sorted_parquet(path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def test_cluster_delivers_duckdbs_extract(
-    tmp_path: Path, spark_cluster: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = Settings(home=tmp_path / "iplos-data")
-    registers.write_small_registers(settings, n=400)
-    service = CaseService.from_settings(settings)
+def fix_serial_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serial numbers are drawn from a fresh random seed per delivery; fix it so that both deliveries
+    draw the same numbers and the extracts can be compared whole. A delivery of one table draws it in
+    linkage (`new_seed`); one of several tables draws one seed for both of its linkages itself."""
+    seed = b"one-seed-for-both-deliveries!!!!"
+    monkeypatch.setattr("iplos.linkage._serial.new_seed", lambda: seed)
+    monkeypatch.setattr("iplos.delivery._process.secrets", SimpleNamespace(token_bytes=lambda n: seed[:n]))
+
+
+def deliver_on_both(
+    settings: Settings, service: CaseService, content: Application, session: Any
+) -> dict[str, Path]:
+    """The case delivered once on DuckDB and once on Spark (`session`): each delivery's folder."""
     cast = Cast()
-    example = example_application(service.now().date())
-    # The person-year extract alone: with DAR's cause-of-death table stacked beside it, the Spark
-    # delivery is stopped by the gate (a class of 1 the search did not see; open, issue 16).
-    content = dataclasses.replace(
-        example,
-        aarganger=YEARS,
-        variables=tuple(v for v in example.variables if v.register == "iplos"),
-        linkages=(),
-    )
-    # Serial numbers are drawn from a fresh random seed per delivery; fix it so that both deliveries
-    # draw the same numbers and the extracts can be compared whole.
-    monkeypatch.setattr("iplos.linkage._serial.new_seed", lambda: b"one-seed-for-both-deliveries!!!!")
     folders = {}
-    for backend, session in (("duckdb", None), ("spark", spark_cluster)):
+    for backend, spark in (("duckdb", None), ("spark", session)):
         case_id = drive(service, "accepted", cast, application=content).case_id
-        processor = Processor(settings, service, cast.processor, backend=backend, spark_session=session)  # type: ignore[arg-type]
+        processor = Processor(settings, service, cast.processor, backend=backend, spark_session=spark)  # type: ignore[arg-type]
         assert processor.next_step(case_id).action == "proposed"
         service.agree_anonymisation(case_id, cast.applicant)
         done = processor.next_step(case_id)
         assert done.action == "delivered" and done.delivered is not None
         folders[backend] = done.delivered.path
-    duck, cluster = (sorted_parquet(folders[b] / "extract.parquet") for b in ("duckdb", "spark"))
+    return folders
+
+
+def assert_same_tables(folders: dict[str, Path]) -> list[str]:
+    """Every delivered table is the same on both backends: its Parquet file sorted on every column,
+    and its CSV file's lines sorted. Returns the tables' names."""
+    tables = sorted(p.stem for p in folders["duckdb"].glob("*.parquet"))
+    assert tables == sorted(p.stem for p in folders["spark"].glob("*.parquet"))
+    for table in tables:
+        duck, cluster = (sorted_parquet(folders[b] / f"{table}.parquet") for b in ("duckdb", "spark"))
+        assert cluster == duck, table
+        csv = {b: sorted((folders[b] / f"{table}.csv").read_bytes().splitlines()) for b in folders}
+        assert csv["spark"] == csv["duckdb"], table
+    return tables
+
+
+def test_cluster_delivers_duckdbs_extract(
+    tmp_path: Path, spark_cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example case: the person-year table with DAR's cause-of-death table stacked beside it
+    (protected together, person by person), on both backends."""
+    settings = Settings(home=tmp_path / "iplos-data")
+    registers.write_small_registers(settings, n=400)
+    service = CaseService.from_settings(settings)
+    content = dataclasses.replace(example_application(service.now().date()), aarganger=YEARS)
+    fix_serial_seed(monkeypatch)
+    folders = deliver_on_both(settings, service, content, spark_cluster)
     assert pq.read_table(folders["duckdb"] / "extract.parquet").num_rows > 100
-    assert cluster == duck
-    csv = {b: sorted((folders[b] / "extract.csv").read_bytes().splitlines()) for b in folders}
-    assert csv["spark"] == csv["duckdb"]
+    assert pq.read_table(folders["duckdb"] / "cause_of_death.parquet").num_rows > 10
+    assert assert_same_tables(folders) == ["cause_of_death", "extract"]
 
 
 def test_cluster_delivers_duckdbs_extract_across_2017(
@@ -80,20 +101,10 @@ def test_cluster_delivers_duckdbs_extract_across_2017(
     settings = Settings(home=tmp_path / "iplos-data")
     generate(settings, scale=0.003, seed=16, years=range(2015, 2018), kpr_years=range(2017, 2020))
     service = CaseService.from_settings(settings)
-    cast = Cast()
     content = home_nursing_case(service.now().date(), tuple(range(2015, 2020)))
-    monkeypatch.setattr("iplos.linkage._serial.new_seed", lambda: b"one-seed-for-both-deliveries!!!!")
-    folders = {}
-    for backend, session in (("duckdb", None), ("spark", spark_cluster)):
-        case_id = drive(service, "accepted", cast, application=content).case_id
-        processor = Processor(settings, service, cast.processor, backend=backend, spark_session=session)  # type: ignore[arg-type]
-        assert processor.next_step(case_id).action == "proposed"
-        service.agree_anonymisation(case_id, cast.applicant)
-        done = processor.next_step(case_id)
-        assert done.action == "delivered" and done.delivered is not None
-        folders[backend] = done.delivered.path
+    fix_serial_seed(monkeypatch)
+    folders = deliver_on_both(settings, service, content, spark_cluster)
     extract = pq.read_table(folders["duckdb"] / "extract.parquet")
     assert extract.num_rows > 100 and "antall_kontakter" in extract.column_names
     assert set(extract.column("aargang").to_pylist()) >= {2016, 2018}
-    duck, cluster = (sorted_parquet(folders[b] / "extract.parquet") for b in ("duckdb", "spark"))
-    assert cluster == duck
+    assert "extract" in assert_same_tables(folders)

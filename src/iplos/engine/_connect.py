@@ -70,13 +70,15 @@ def _spark_backend(settings: Settings, spark_session: Any | None) -> tuple[BaseB
             "IPLOS_ENGINE=spark needs PySpark: install the extra with `pip install 'iplos[spark]'`"
         ) from exc
     try:
-        import ibis.backends.pyspark  # (Ibis's PySpark backend needs the same extra)
+        import ibis.backends.pyspark  # noqa: F401  (Ibis's PySpark backend needs the same extra)
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise IplosError(
             "IPLOS_ENGINE=spark needs Ibis's PySpark backend: install `pip install 'iplos[spark]'`"
         ) from exc
+    from iplos.engine._spark import connect_spark
+
     session = spark_session if spark_session is not None else shared_spark_session(settings)
-    return ibis.pyspark.connect(session), session
+    return connect_spark(session), session
 
 
 _shared_lock = threading.Lock()

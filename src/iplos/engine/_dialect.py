@@ -38,6 +38,8 @@ WORKAROUNDS: dict[Backend, dict[str, str]] = {
     "duckdb": {},
     "spark": {
         "to_parquet": "Spark writes a folder of part files: Engine.write_parquet streams batches into one file",
+        "memtable": "Ibis goes through pandas, which makes a null string 'NaN': _spark.ArrowSparkBackend sends Arrow",
+        "to_pyarrow": "Ibis goes through toPandas, which loses nulls and int64 digits: ArrowSparkBackend uses toArrow",
     },
 }
 
