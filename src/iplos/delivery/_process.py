@@ -8,7 +8,6 @@ case history is the audit trail. `next_step` does whatever the case's state asks
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -52,8 +51,8 @@ from iplos.delivery._write import Delivered, case_lock, verify_manifest, write_d
 from iplos.engine import Engine, connect
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
-from iplos.linkage import LinkageRequest, LinkedExtract, link, link_tables
-from iplos.linkage._tables import person_year_request
+from iplos.linkage import LinkageRequest, LinkedExtract, link
+from iplos.linkage._tables import link_extract_and_tables
 
 Action = Literal["proposed", "agreed", "delivered", "waiting"]
 IDENTIFIER_COLUMNS = frozenset({"fnr", "pseudonym", "person", "fodselsnummer"})
@@ -151,17 +150,12 @@ class Processor:
         keys = KeyStore.open(self.settings)
         engine = connect(self.settings, self.backend, self.spark_session)
         exclude = issued_serials(self.case_folder(case.case_id))
-        per_year = person_year_request(request)
         multi = case.content.output != "tables" and extra_tables_of(request)
         tables: dict[str, pa.Table] = {}
         try:
             if multi:
-                # One seed for both linkages: the same persons draw the same serial numbers.
-                seed = secrets.token_bytes(32)
-                extract = link(engine, keys, per_year, exclude_serials=exclude, seed=seed)
-                linked = link_tables(
-                    engine, keys, request, exclude_serials=exclude, seed=seed, person_year=False
-                )
+                # One linkage for every table: one population, one draw of serial numbers.
+                extract, linked = link_extract_and_tables(engine, keys, request, exclude_serials=exclude)
                 tables = dict(linked.tables)
                 if not _wants_spells(request):
                     tables.pop("service_spells", None)
