@@ -103,7 +103,11 @@ def _base_part(
     known = pop.filter(pop[PERSON].notnull())
     rows = known.select(PERSON, "pseudonym", "aargang", REF, *(["alder"] if wants_age else []), *person_cols)
     if funksjon_cols:
-        last = last_assessment(engine.table(register, "funksjon", aargang=years), funksjon_cols)
+        # only the population's assessments are ranked, not the whole register's
+        assessed = engine.table(register, "funksjon", aargang=years).semi_join(
+            known.select("pseudonym", "aargang"), ["pseudonym", "aargang"]
+        )
+        last = last_assessment(assessed, funksjon_cols)
         rows = rows.left_join(last, ["pseudonym", "aargang"]).select(rows.columns + tuple(funksjon_cols))
     if service_cols and tjeneste is not None:
         summary = service_summary(tjeneste, known, service_cols)
