@@ -1,10 +1,12 @@
 """Link the registers of an approved case in the engine and hand back the extract with serial numbers.
 
-Steps: refuse unless every register involved has an approval; let the key holder write the pseudonym
-mapping; in the engine, select the approved population, årganger and variables of IPLOS/KPR, map each
-register's pseudonyms to the key holder's person number and join the linked registers on it; only the
-final extract (one row per person and årgang of the population) is materialised; the person numbers
-are then replaced by serial numbers drawn for this delivery.
+Steps: refuse unless every register involved has an approval; take the key holder's pseudonym tables
+(`_keyholder`, computed once per register and kept); in the engine, compute the approved population
+of IPLOS/KPR once (with the key holder's person number, written to the key holder's work folder and
+read back by every later query), select the approved årganger and variables, map each linked
+register's pseudonyms to the person number, restricted to the population's persons, and join them on
+it; only the final extract (one row per person and årgang of the population) is materialised; the
+person numbers are then replaced by serial numbers drawn for this delivery.
 """
 
 from __future__ import annotations
