@@ -114,12 +114,15 @@ def store(folder: Path, key: str, extract: LinkedExtract, tables: Mapping[str, p
         (staging / _META).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         for path in staging.iterdir():
             os.chmod(path, 0o600)
-        old = folder.with_name(f".{folder.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+        old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old."))
         if folder.exists():
-            os.replace(folder, old)
+            os.replace(folder, old / "linked")
         os.replace(staging, folder)
         shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        # Keeping the linkage is an optimisation: when another step of the case stores its own at
+        # the same moment, one of them wins and the other is dropped.
+        shutil.rmtree(staging, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -136,7 +139,7 @@ def load(folder: Path, key: str) -> tuple[LinkedExtract, dict[str, pa.Table]] | 
     try:
         table = pq.read_table(folder / _EXTRACT)
         tables = {name: pq.read_table(folder / f"table-{name}.parquet") for name in meta["tables"]}
-    except OSError:
+    except (OSError, pa.ArrowException):  # replaced or removed while read: link anew
         return None
     r = meta["report"]
     report = LinkageReport(
