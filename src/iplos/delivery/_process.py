@@ -150,7 +150,8 @@ class Processor:
         keys = KeyStore.open(self.settings)
         exclude = issued_serials(self.case_folder(case.case_id))
         multi = case.content.output != "tables" and extra_tables_of(request)
-        shape = "tables" if multi else "extract"
+        # the backend too: the linkage report names the one that linked
+        shape = f"{'tables' if multi else 'extract'}/{self.backend or self.settings.engine}"
         cache = linked_cache.folder_of(self.settings, case.case_id)
         key = linked_cache.linkage_key(self.settings, keys, request, shape)
         kept = linked_cache.load(cache, key)
