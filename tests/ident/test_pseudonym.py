@@ -116,3 +116,10 @@ def test_malformed_key_file(settings: Settings) -> None:
         KeyStore.load(path.parent / "missing.json")
     with pytest.raises(IplosError, match="no key file path"):
         KeyStore().save()
+
+
+def test_key_id_is_stable_one_way_and_differs_per_key() -> None:
+    a, b = PseudonymKey("iplos", bytes(range(32))), PseudonymKey("iplos", bytes(range(1, 33)))
+    assert a.key_id() == PseudonymKey("dar", bytes(range(32))).key_id() != b.key_id()
+    assert len(a.key_id()) == 32 and a.secret_hex()[:16] not in a.key_id()
+    assert a.key_id() not in {a.pseudonym(v) for v in ("", "iplos/key-id/v1")}

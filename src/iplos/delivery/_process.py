@@ -8,14 +8,12 @@ case history is the audit trail. `next_step` does whatever the case's state asks
 from __future__ import annotations
 
 import math
-import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from iplos.cases import Actor, Case, CaseService
@@ -52,8 +50,9 @@ from iplos.delivery._write import Delivered, case_lock, verify_manifest, write_d
 from iplos.engine import Engine, connect
 from iplos.errors import IplosError
 from iplos.ident import KeyStore
-from iplos.linkage import LinkageRequest, LinkedExtract, link, link_tables
-from iplos.linkage._tables import person_year_request
+from iplos.linkage import LinkageRequest, LinkedExtract, link
+from iplos.linkage import _cache as linked_cache
+from iplos.linkage._tables import TABLE_KEYS, link_extract_and_tables
 
 Action = Literal["proposed", "agreed", "delivered", "waiting"]
 IDENTIFIER_COLUMNS = frozenset({"fnr", "pseudonym", "person", "fodselsnummer"})
@@ -149,27 +148,34 @@ class Processor:
         request = linkage_request(case)
         self.progress(f"linking {', '.join(request.registers)} for {len(request.years)} årganger")
         keys = KeyStore.open(self.settings)
-        engine = connect(self.settings, self.backend, self.spark_session)
         exclude = issued_serials(self.case_folder(case.case_id))
-        per_year = person_year_request(request)
         multi = case.content.output != "tables" and extra_tables_of(request)
-        tables: dict[str, pa.Table] = {}
-        try:
-            if multi:
-                # One seed for both linkages: the same persons draw the same serial numbers.
-                seed = secrets.token_bytes(32)
-                extract = link(engine, keys, per_year, exclude_serials=exclude, seed=seed)
-                linked = link_tables(
-                    engine, keys, request, exclude_serials=exclude, seed=seed, person_year=False
-                )
-                tables = dict(linked.tables)
-                if not _wants_spells(request):
-                    tables.pop("service_spells", None)
-            else:
-                extract = link(engine, keys, request, exclude_serials=exclude)
-        finally:
-            if self.spark_session is None:
-                engine.close()
+        # the backend too: the linkage report names the one that linked
+        shape = f"{'tables' if multi else 'extract'}/{self.backend or self.settings.engine}"
+        cache = linked_cache.folder_of(self.settings, case.case_id)
+        key = linked_cache.linkage_key(self.settings, keys, request, shape)
+        kept = linked_cache.load(cache, key)
+        if kept is not None:
+            # The same request on the same data: the kept linkage with new serial numbers, as a
+            # new linkage would draw them (none of an earlier delivery's).
+            self.progress("linked data unchanged since the last step: reusing its linkage")
+            extract, tables = linked_cache.renumbered(*kept, TABLE_KEYS, exclude)
+        else:
+            tables = {}
+            engine = connect(self.settings, self.backend, self.spark_session)
+            try:
+                if multi:
+                    # One linkage for every table: one population, one draw of serial numbers.
+                    extract, linked = link_extract_and_tables(engine, keys, request, exclude_serials=exclude)
+                    tables = dict(linked.tables)
+                    if not _wants_spells(request):
+                        tables.pop("service_spells", None)
+                else:
+                    extract = link(engine, keys, request, exclude_serials=exclude)
+            finally:
+                if self.spark_session is None:
+                    engine.close()
+            linked_cache.store(cache, key, extract, tables)
         if extract.report.rows == 0:
             raise IplosError(
                 f"case {case.case_id}: nobody in the registers fits the approved population and årganger "
@@ -375,6 +381,7 @@ class Processor:
         )
         digest = sha256_of(delivered.path / MANIFEST)
         self.service.record_delivery(case_id, self.actor, delivery_id, digest)
+        linked_cache.discard(linked_cache.folder_of(self.settings, case_id))
         return StepResult(
             case_id,
             "delivered",
@@ -404,6 +411,7 @@ class Processor:
         )
         digest = sha256_of(delivered.path / MANIFEST)
         self.service.record_delivery(case.case_id, self.actor, delivery_id, digest)
+        linked_cache.discard(linked_cache.folder_of(self.settings, case.case_id))
         return StepResult(
             case.case_id,
             "delivered",

@@ -9,6 +9,7 @@ copied per value, which is about twice as fast as `hmac.new` per value.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable
 
 import pyarrow as pa
@@ -43,6 +44,14 @@ class PseudonymKey:
     def secret_hex(self) -> str:
         """The secret as hex, for the key file only; never log or show it."""
         return self._secret.hex()
+
+    def key_id(self) -> str:
+        """A short one-way identifier of the key (HMAC of a fixed label that no identity number can be).
+
+        It tells whether a table of pseudonyms was made under this key without revealing the key;
+        keep it within the key holder's folder all the same.
+        """
+        return hmac.new(self._secret, b"\x00iplos/key-id/v1", hashlib.sha256).hexdigest()[:32]
 
     def pseudonym(self, value: str) -> str:
         """HMAC-SHA-256 of ``value`` (UTF-8) as 64 lower-case hex characters."""

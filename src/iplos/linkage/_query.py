@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from iplos.errors import IplosError
-from iplos.linkage._keyholder import PERSON, pseudonym_column
+from iplos.linkage._keyholder import PERSON, KeyMap, pseudonym_column
 from iplos.linkage._request import (
     FUNKSJON_ITEMS,
     KONTAKT,
@@ -239,9 +239,16 @@ def contact_summary(kontakt: ir.Table, keys: ir.Table) -> ir.Table:
     return j.group_by([PERSON, "aargang"]).aggregate(antall_kontakter=summed)
 
 
-def keyed(table: ir.Table, mapping: ir.Table, register: str) -> ir.Table:
-    """Replace a register's `pseudonym` by the key holder's `person` number (rows without one drop out)."""
-    m = mapping.select(PERSON, _ps=mapping[pseudonym_column(register)])
+def keyed(table: ir.Table, mapping: KeyMap, register: str, persons: ir.Table | None = None) -> ir.Table:
+    """Replace a register's `pseudonym` by the key holder's `person` number (rows without one drop out).
+
+    With `persons` (a table of `person`), only those persons' rows are kept: the register's pseudonym
+    table is narrowed to them first, so the join holds the population's persons, not everyone's.
+    """
+    m = mapping.of(register)
+    if persons is not None:
+        m = m.semi_join(persons, PERSON)
+    m = m.select(PERSON, _ps=m[pseudonym_column(register)])
     joined = table.join(m, table.pseudonym == m._ps)
     return joined.drop("pseudonym", "_ps")
 

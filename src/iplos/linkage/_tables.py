@@ -27,19 +27,12 @@ import numpy as np
 import pyarrow as pa
 
 from iplos.engine import Engine
-from iplos.errors import IplosError
 from iplos.ident import KeyStore
-from iplos.linkage._keyholder import PERSON, mapping_file
-from iplos.linkage._link import _base_part, _linked_part, with_contacts
+from iplos.linkage._extract import LinkedExtract
+from iplos.linkage._keyholder import PERSON, key_map, work_folder
+from iplos.linkage._link import _refuse_unapproved, finish_extract, person_years
 from iplos.linkage._query import first_per_person, keyed, output_columns
-from iplos.linkage._request import (
-    KONTAKT,
-    LINKABLE,
-    LinkageRequest,
-    VariableRef,
-    base_register,
-    check_approvals,
-)
+from iplos.linkage._request import KONTAKT, LinkageRequest, VariableRef, base_register
 from iplos.linkage._serial import draw_serial_numbers
 
 STATIC = ("fodselsaar", "kjonn", "dodsdato")
@@ -89,87 +82,86 @@ def link_tables(
     *,
     exclude_serials: Iterable[int] = (),
     seed: bytes | None = None,
-    person_year: bool = True,
 ) -> LinkedTables:
-    """Link an approved request into the tables keyed by `lopenr` (see the module's table).
+    """Link an approved request into the tables keyed by `lopenr` (see the module's table)."""
+    extract, others = link_extract_and_tables(
+        engine, keys, request, exclude_serials=exclude_serials, seed=seed
+    )
+    key = TABLE_KEYS["person_year"]
+    py = extract.table
+    order = [(c, "ascending") for c in (*key, *(c for c in py.column_names if c not in key))]
+    return LinkedTables(request.case_id, {"person_year": py.sort_by(order), **others.tables})
 
-    Without `person_year` that table is not materialised (the caller links it with `link` under
-    the same `seed`, which draws the same serial numbers for the same persons).
+
+def link_extract_and_tables(
+    engine: Engine,
+    keys: KeyStore,
+    request: LinkageRequest,
+    *,
+    exclude_serials: Iterable[int] = (),
+    seed: bytes | None = None,
+) -> tuple[LinkedExtract, LinkedTables]:
+    """One linkage for every table: the person-year extract (as `link` of `person_year_request`, with
+    its linkage report) and the other tables, all from one population and one draw of serial numbers.
     """
-    missing = check_approvals(request)
-    if missing:
-        raise IplosError(
-            f"case {request.case_id}: linkage needs a recorded approval for every register involved; "
-            f"missing: {', '.join(missing)}"
-        )
+    _refuse_unapproved(request)
     py_request = person_year_request(request)
     outputs = output_columns(py_request)
     out: dict[str, ir.Table] = {}
-    with mapping_file(engine.settings.keyholder_dir, keys, request.registers) as path:
-        mapping = engine.read_file(path)
-        rows: ir.Table | None = None
-        spells: ir.Table | None = None
-        diagnoses: ir.Table | None = None
-        static: ir.Table | None = None
+    with (
+        key_map(engine, keys, request.registers) as mapping,
+        work_folder(engine.settings.keyholder_dir) as work,
+    ):
+        linked = person_years(engine, mapping, py_request, outputs, work)
+        persons = linked.persons
         spell_cols = request.columns("iplos", "tjeneste")
         diag_cols = request.columns("iplos", "diagnose")
         static_cols = [c for c in STATIC if c in request.columns("iplos", "person")]
-        for register in request.base_registers:
+        static: list[ir.Table] = []
+        spells: list[ir.Table] = []
+        diagnoses: list[ir.Table] = []
+        for register, pop in linked.populations.items():
             years = [y for y in request.years if base_register(y) == register]
-            part, _, pop = _base_part(engine, mapping, py_request, register, outputs)
-            rows = part if rows is None else rows.union(part)
+            known = pop.filter(pop[PERSON].notnull()).select("pseudonym", "aargang", PERSON)
             if static_cols:
-                person = engine.table(register, "person", aargang=years)
-                s = keyed(
-                    person.semi_join(pop, ["pseudonym", "aargang"]).select("pseudonym", *static_cols),
-                    mapping,
-                    register,
-                )
-                static = s if static is None else static.union(s)
+                static.append(pop.filter(pop[PERSON].notnull()).select(PERSON, *static_cols))
             if spell_cols:
-                t = engine.table(register, "tjeneste", aargang=years).semi_join(pop, ["pseudonym", "aargang"])
+                t = engine.table(register, "tjeneste", aargang=years)
                 cols = tuple(dict.fromkeys((*SPELL_KEY, *spell_cols)))
-                s = keyed(t.select("pseudonym", *cols), mapping, register)
-                spells = s if spells is None else spells.union(s)
+                spells.append(t.join(known, ["pseudonym", "aargang"]).select(PERSON, *cols))
             if diag_cols:
-                d = engine.table(register, "diagnose", aargang=years).semi_join(pop, ["pseudonym", "aargang"])
-                s = keyed(d.select("pseudonym", *diag_cols), mapping, register)
-                diagnoses = s if diagnoses is None else diagnoses.union(s)
-        assert rows is not None
-        persons = rows.select(PERSON).distinct()
-        for register in py_request.linked_registers:
-            if not py_request.columns(register, LINKABLE[register]):
-                continue  # a register only the population's conditions read adds no column
-            linked, on = _linked_part(engine, mapping, py_request, register, outputs)
-            rows = rows.left_join(linked, on).select(
-                *rows.columns, *(c for c in linked.columns if c not in on)
-            )
-        if py_request.reads_kontakt:
-            rows = with_contacts(engine, mapping, py_request, rows)
-        if person_year:
-            out["person_year"] = rows.select(PERSON, "aargang", *(o.name for o in outputs))
-        if static is not None:
-            agg = {c: static[c].max() for c in static_cols}
-            out["person"] = static.group_by(PERSON).aggregate(**agg)
-        if spells is not None:
+                d = engine.table(register, "diagnose", aargang=years)
+                diagnoses.append(d.join(known, ["pseudonym", "aargang"]).select(PERSON, *diag_cols))
+        if static:
+            s = _union(static)
+            out["person"] = s.group_by(PERSON).aggregate(**{c: s[c].max() for c in static_cols})
+        if spells:
             # A spell overlapping several årganger is reported in each: one row per spell.
-            out["service_spells"] = spells.distinct()
-        if diagnoses is not None:
-            out["diagnoses"] = diagnoses.distinct()
+            out["service_spells"] = _union(spells).distinct()
+        if diagnoses:
+            out["diagnoses"] = _union(diagnoses).distinct()
         npr_cols = request.columns("npr", "episode")
         if npr_cols:
-            e = keyed(engine.table("npr", "episode", aargang=list(request.years)), mapping, "npr")
-            out["npr_episodes"] = e.semi_join(persons, PERSON).select(PERSON, *npr_cols)
+            e = keyed(engine.table("npr", "episode", aargang=list(request.years)), mapping, "npr", persons)
+            out["npr_episodes"] = e.select(PERSON, *npr_cols)
         dar_cols = request.columns("dar", "dodsfall")
         if dar_cols:
-            d = first_per_person(keyed(engine.table("dar", "dodsfall"), mapping, "dar"), "dodsdato")
-            out["cause_of_death"] = d.semi_join(persons, PERSON).select(PERSON, *dar_cols)
+            d = first_per_person(keyed(engine.table("dar", "dodsfall"), mapping, "dar", persons), "dodsdato")
+            out["cause_of_death"] = d.select(PERSON, *dar_cols)
+        extract_rows = engine.to_arrow(linked.extract)
         result = {name: engine.to_arrow(expr) for name, expr in out.items()}
-        everyone = engine.to_arrow(persons).column(PERSON)
-    people = np.unique(everyone.to_numpy(zero_copy_only=False).astype(np.int64))
+    people = np.unique(extract_rows.column(PERSON).to_numpy(zero_copy_only=False).astype(np.int64))
     serial = draw_serial_numbers(len(people), seed=seed, exclude=exclude_serials)
+    extract = finish_extract(extract_rows, py_request, outputs, linked.counts, people, serial, engine.backend)
     tables = {name: _serialised(t, people, serial, TABLE_KEYS[name]) for name, t in result.items()}
-    return LinkedTables(request.case_id, tables)
+    return extract, LinkedTables(request.case_id, tables)
+
+
+def _union(parts: list[ir.Table]) -> ir.Table:
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.union(part)
+    return out
 
 
 def _serialised(table: pa.Table, people: np.ndarray, serial: np.ndarray, key: tuple[str, ...]) -> pa.Table:
