@@ -6,7 +6,6 @@ import dataclasses
 import io
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import linkage_fixtures as registers
@@ -38,11 +37,10 @@ def sorted_parquet(path: Path) -> bytes:
 
 def fix_serial_seed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Serial numbers are drawn from a fresh random seed per delivery; fix it so that both deliveries
-    draw the same numbers and the extracts can be compared whole. A delivery of one table draws it in
-    linkage (`new_seed`); one of several tables draws one seed for both of its linkages itself."""
+    draw the same numbers and the extracts can be compared whole. Every draw (one linkage of all the
+    tables, and the renumbering of a kept linkage) takes its seed from linkage's `new_seed`."""
     seed = b"one-seed-for-both-deliveries!!!!"
     monkeypatch.setattr("iplos.linkage._serial.new_seed", lambda: seed)
-    monkeypatch.setattr("iplos.delivery._process.secrets", SimpleNamespace(token_bytes=lambda n: seed[:n]))
 
 
 def deliver_on_both(
