@@ -112,6 +112,7 @@ PUBLIC_API: dict[str, list[str]] = {
     ],
     "iplos.web": ["Authenticator", "BearerTokens", "create_app"],
     "iplos.release": [
+        "DEFAULT_ITEMS_KNOWN",
         "Criteria",
         "Outcome",
         "PersonNode",
