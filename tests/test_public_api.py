@@ -112,8 +112,8 @@ PUBLIC_API: dict[str, list[str]] = {
     ],
     "iplos.web": ["Authenticator", "BearerTokens", "create_app"],
     "iplos.release": [
-        "DEFAULT_ITEMS_KNOWN",
         "Criteria",
+        "DEFAULT_ITEMS_KNOWN",
         "Outcome",
         "PersonNode",
         "PersonSearchResult",
