@@ -30,8 +30,8 @@ from iplos.release._search import PersonNode, PersonSearchResult, person_search
 from iplos.release._signatures import leaf_text
 
 __all__ = [
-    "Criteria",
     "DEFAULT_ITEMS_KNOWN",
+    "Criteria",
     "Outcome",
     "PersonNode",
     "PersonSearchResult",
