@@ -41,15 +41,22 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     e.close()
 
 
-def oracle(table: pa.Table, levels: dict[str, int], k: int, m: int) -> tuple[set[int], int]:
-    """(suppressed persons, smallest key support among the released) by plain counting."""
+def oracle(
+    table: pa.Table, levels: dict[str, int], k: int, m: int, diversity: int | None = None
+) -> tuple[set[int], int]:
+    """(suppressed persons, smallest key support among the released) by plain counting.
+
+    With `diversity` (l), the persons of equal trajectory left must show at least l distinct scores among the
+    records of each of their generalised person-year rows (distinct l-diversity of that class)."""
     hs = stacked_hierarchies()
     trajectory: dict[int, list[tuple[str, ...]]] = defaultdict(list)
     items: dict[int, set[tuple[str, ...]]] = defaultdict(set)
+    scores: dict[int, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
     for r in table.to_pylist():
         gen = tuple(hs[q].generalize("" if r[q] is None else str(r[q]), levels[q]) for q in ALL_QIS)
         if r["_tabell"] == "person_year":
             trajectory[r["lopenr"]].append(gen)
+            scores[r["lopenr"]].append((gen, str(r["score"])))
         else:
             items[r["lopenr"]].add(gen)
     persons = set(trajectory) | set(items)
@@ -63,8 +70,18 @@ def oracle(table: pa.Table, levels: dict[str, int], k: int, m: int) -> tuple[set
         for r in range(0, m + 1):
             yield from itertools.combinations(sorted(items[p]), r)
 
+    def diverse(p: int) -> bool:
+        if diversity is None:
+            return True
+        values: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for q in kept:
+            if p_of[q] == p_of[p]:
+                for gen, v in scores[q]:
+                    values[gen].add(v)
+        return all(len(v) >= diversity for v in values.values())
+
     while True:
-        failing = {p for p in kept if any(support(p, s) < k for s in keys(p))}
+        failing = {p for p in kept if any(support(p, s) < k for s in keys(p)) or not diverse(p)}
         if not failing:
             break
         kept -= failing
@@ -79,15 +96,16 @@ def oracle(table: pa.Table, levels: dict[str, int], k: int, m: int) -> tuple[set
     k=st.integers(1, 4),
     m=st.integers(0, 3),
     budget=st.sampled_from([0.0, 0.2, 0.6]),
+    diversity=st.sampled_from([None, None, 2]),
 )
 def test_km_count_equals_brute_force(
-    engine: Engine, seed: int, persons: int, k: int, m: int, budget: float
+    engine: Engine, seed: int, persons: int, k: int, m: int, budget: float, diversity: int | None
 ) -> None:
     """At every lattice node: the same suppressed persons and smallest key as the oracle; the search
     returns the least-loss node among those the oracle accepts."""
     table = stacked_extract(seed, persons)
     hs = stacked_hierarchies()
-    criteria = Criteria(k=k, max_suppressed=budget)
+    criteria = Criteria(k=k, max_suppressed=budget, l=diversity)
     plan = stacked_plan(criteria, m)
     ptable = signatures(engine, table, plan, hs)
     evaluator = PersonEvaluator(ptable, hs, plan.sdc_criteria(), budget, m)
@@ -96,7 +114,7 @@ def test_km_count_equals_brute_force(
     ranges = [range(1) if q in ("aargang", "_tabell") else range(hs[q].height) for q in ALL_QIS]
     for node in itertools.product(*ranges):
         levels = dict(zip(ALL_QIS, node, strict=True))
-        out, smallest = oracle(table, levels, k, m)
+        out, smallest = oracle(table, levels, k, m, diversity)
         got, _ = evaluator.evaluate(node)
         assert got.suppressed_persons == len(out), node
         assert got.smallest_class == smallest, node
