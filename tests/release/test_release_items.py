@@ -156,10 +156,8 @@ def test_full_knowledge_is_the_multiset(engine: Engine) -> None:
     assert full.evaluate(node)[0].suppressed_persons >= counts[-1]
 
 
-def test_plan_refuses_items_known_with_local_methods() -> None:
-    with pytest.raises(IplosError, match="items_known"):
-        stacked_plan(Criteria(k=2), 2).__class__(
-            Criteria(k=2), (), {}, items_known=2, method="local_recoding"
-        )
+def test_plan_refuses_a_negative_items_known() -> None:
     with pytest.raises(IplosError, match="items_known"):
         stacked_plan(Criteria(k=2), -1)
+    with pytest.raises(IplosError, match="items_known"):
+        stacked_plan(Criteria(k=2), 9)

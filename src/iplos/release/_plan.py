@@ -256,6 +256,8 @@ class Plan:
     (`release._items`): None is full knowledge (a person is their whole multiset of rows across
     years and tables); m >= 0 is (k, k^m)-anonymity: the person-year trajectory known fully and at
     most m of the person's other-table rows. It has no effect on an extract without other tables.
+    Local recoding and local suppression always judge whole signatures (full knowledge), which
+    implies (k, k^m) for every m: every person of a full class shares their trajectory and rows.
 
     `method` "global" gives every quasi-identifier one level (`levels`) for every person;
     "local_recoding" lets each class of persons take levels of its own between the bounds (then
@@ -340,15 +342,6 @@ class Plan:
             problems.append(
                 Problem(
                     f"items_known must be null (full knowledge) or an integer 0..{MAX_ITEMS_KNOWN}",
-                    column="plan.items_known",
-                    value=str(m),
-                )
-            )
-        elif m is not None and (self.method != "global" or self.local_suppression):
-            problems.append(
-                Problem(
-                    "local recoding and local suppression judge whole signatures; with items_known "
-                    "(the other tables' rows m at a time) use method global, or set items_known to null",
                     column="plan.items_known",
                     value=str(m),
                 )

@@ -79,8 +79,9 @@ def _key(plan: Plan) -> str | None:
 
 
 def _items_known(plan: Plan) -> int | None:
-    """The attacker's bound on the other tables' rows, when persons are judged as persons."""
-    return plan.items_known if plan.criteria.unit == "person" else None
+    """The attacker's bound on the other tables' rows, when persons are judged as persons by the
+    global search (local methods judge whole signatures, which implies the bound; `Plan`)."""
+    return plan.items_known if plan.criteria.unit == "person" and not plan.local else None
 
 
 def _evaluator(plan: Plan, table: PersonTable, hierarchies: Mapping[str, Hierarchy]) -> PersonEvaluator:
