@@ -94,6 +94,9 @@ def test_attacker_with_m_rows_fails(engine: Engine, m: int) -> None:
     found = attack(truth, released, hs, outcome.plan.levels, m)
     assert found["certain"] == 0
     assert found["average"] <= 1 / criteria.k
+    # The release path's own figure (the disclosure report's average risk) is exactly the attack's.
+    assert outcome.key_support is not None
+    assert found["average"] == pytest.approx(float((1.0 / outcome.key_support).sum()) / found["persons"])
     # The same release against an attacker who knows every row of every table of a person: the
     # disclosure report shows these figures beside the enforced ones; here they are worse.
     full = attack(truth, released, hs, outcome.plan.levels, 6)

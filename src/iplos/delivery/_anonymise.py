@@ -78,7 +78,16 @@ class Evaluation:
         return risk_from_sizes(self.sizes_before, self.plan.criteria.k)
 
     def risk_after(self) -> dict[str, float | int]:
-        return risk_from_sizes(self.applied.class_sizes, self.plan.criteria.k)
+        """Prosecutor risk of the release. Under (k, k^m) the attacker who picks a person's best m
+        rows of the other tables narrows them to their key's persons, never fewer than k but fewer
+        than their class of equal trajectory: the highest and average risk are then theirs."""
+        risk = risk_from_sizes(self.applied.class_sizes, self.plan.criteria.k)
+        support = self.outcome.key_support
+        if support is not None and support.size:
+            risk["highest"] = max(float(risk["highest"]), float(1.0 / support.min()))
+            risk["average"] = max(float(risk["average"]), float(np.mean(1.0 / support)))
+            risk["smallest_class"] = min(int(risk["smallest_class"]), int(support.min()))
+        return risk
 
     def results(self) -> dict[str, Any]:
         """The `results` of a case plan: what this plan does to the extract."""

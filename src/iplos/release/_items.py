@@ -99,7 +99,9 @@ class KmResult:
     - `class_sizes`: released persons per class of equal P (classes with someone released);
     - `smallest_key`: fewest persons supporting a (P, S) key of a released person (0: none released);
     - `keys`: distinct (P, S) keys counted; `rounds`: fixed-point rounds; `too_many`: signatures
-      suppressed because they had more than `MAX_ITEMS` distinct items.
+      suppressed because they had more than `MAX_ITEMS` distinct items;
+    - `worst[s]`: the fewest persons holding one of signature s's keys (0: suppressed): an attacker
+      who chooses the best m rows of such a person finds them among that many.
     """
 
     suppressed: BoolArray
@@ -109,6 +111,7 @@ class KmResult:
     keys: int
     rounds: int
     too_many: int
+    worst: IntArray
 
 
 def _item_sets(table: PersonTable, element_key: IntArray, relational: BoolArray) -> tuple[IntArray, IntArray]:
@@ -229,12 +232,16 @@ def km_anonymity(
     sizes = np.bincount(p_class, weights=w, minlength=n_classes).astype(np.int64)
     smallest = int(sizes[sizes > 0].min()) if np.any(sizes > 0) else 0
     n_keys = int(np.count_nonzero(sizes))
+    worst = np.where(kept, sizes[p_class], 0).astype(np.int64)
     for key_id, sig in levels:
         support = np.bincount(key_id, weights=w[sig], minlength=int(key_id.max(initial=-1)) + 1)
         live = support[key_id[kept[sig]]]
         if live.size:
             smallest = min(smallest, int(live.min())) if smallest else int(live.min())
         n_keys += int(np.count_nonzero(support))
+        row_support = support[key_id].astype(np.int64)
+        on = kept[sig]
+        np.minimum.at(worst, sig[on], row_support[on])
     return KmResult(
         suppressed=~kept,
         relational_class=p_class,
@@ -243,4 +250,5 @@ def km_anonymity(
         keys=n_keys,
         rounds=rounds,
         too_many=int(too_many.sum()),
+        worst=worst,
     )

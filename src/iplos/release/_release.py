@@ -51,6 +51,9 @@ class Outcome:
     search: PersonSearchResult | None = None
     table: PersonTable | None = None  # the signatures it was computed on (reuse for other plans)
     local: LocalRelease | None = None  # per-class levels, when the plan is local (`Plan.local`)
+    # Under (k, k^m) (`Plan.items_known`): per released person, the fewest persons holding one of
+    # their (trajectory, <= m rows) keys; the classes above are then those of equal trajectory.
+    key_support: IntArray | None = None
 
     @property
     def levels(self) -> tuple[int, ...]:
@@ -116,6 +119,7 @@ def _outcome(
         class_sizes_before=before,
         class_sizes_after=evaluator.released_class_sizes(node.levels),
         table=table,
+        key_support=evaluator.key_support(node.levels),
     )
 
 

@@ -216,6 +216,15 @@ class PersonEvaluator:
         self._km = (node, result)
         return result
 
+    def key_support(self, levels: Sequence[int]) -> IntArray | None:
+        """Under (k, k^m): each released person's fewest persons holding one of their keys (what
+        the attacker's best choice of m rows narrows them to); None when judged by full signature."""
+        if not self.by_items:
+            return None
+        km = self.km(levels)
+        kept = ~km.suppressed
+        return np.repeat(km.worst[kept], self.table.persons[kept])
+
     def released_class_sizes(self, levels: Sequence[int]) -> IntArray:
         """Persons per released class at `levels` (classes of equal trajectory under (k, k^m))."""
         if self.by_items:
