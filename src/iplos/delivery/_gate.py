@@ -7,7 +7,11 @@ in), and the persons are grouped by it. Under person-level criteria every such c
 persons; under record-level criteria every class of rows. Every other agreed criterion (distinct,
 entropy or recursive l; equal or ordered t) is re-checked on the records of each (person class, row
 values) group by `iplos.sdc.check_release`, and no more than the agreed share of persons (records)
-may be suppressed. It checks that exactly the approved columns are delivered,
+may be suppressed. Across the tables of a multi-table delivery (`measure_linked_files`) it counts,
+under the plan's `items_known` = m, every key of a person's person-year trajectory and at most m of
+their distinct rows in the other tables ((k, k^m)-anonymity; a key held by 1 to k-1 persons refuses
+the release), and beside it the full-knowledge classes (the whole multiset), reported so that no one
+is surprised and enforced only when m is None. It checks that exactly the approved columns are delivered,
 and scans every file of the delivery (data, codebook, reports, log, manifest) for keys, pseudonyms,
 fødselsnumre and identifier columns (`_scan`). Any failure stops the release.
 
