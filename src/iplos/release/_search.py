@@ -5,6 +5,8 @@ allowed share of persons suppressed (the persons of failing classes are suppress
 one with the least information loss; ties go to the lower node (smaller sum of levels), then to the
 lexicographically smaller levels, exactly as `iplos.sdc.search` breaks them. The information loss is
 `iplos.sdc`'s metric of the records as released (suppressed persons' records count as suppressed).
+With `items_known` on a stacked multi-table extract, persons are judged by (k, k^m)-anonymity
+(`release._items`) instead of their full signature; it is monotone too, so the same pruning holds.
 
 Pruning, both exact (tests compare with every node evaluated):
 - Bounds: a metric's value with nothing suppressed is a lower bound; a node whose bound exceeds the
