@@ -1,8 +1,8 @@
 """Play the (k, k^m) attacker on the synthetic truth of a multi-table extract.
 
 The attacker knows each person's whole person-year trajectory (every year's quasi-identifiers and
-which years they are present in) and any m of their rows in the other tables, and the published
-levels. For every person of the population and EVERY choice S of at most m of their distinct
+which years they are present in), which other tables they have rows in, and any m of their rows in
+the other tables, and the published levels. For every person of the population and EVERY choice S of at most m of their distinct
 other-table rows, they generalise the truth to the published levels and look for the released
 persons whose trajectory equals it and whose other-table rows include S. Success for (person, S)
 is 1 / matches when the person is released and matches (0 otherwise); a person's success is the
@@ -52,7 +52,8 @@ def _people(
         else:
             items[r["lopenr"]].add(tuple(value(c, r[c]) for c in ITEMS))
     persons = set(trajectory) | set(items)
-    return {p: tuple(sorted(trajectory[p])) for p in persons}, {p: items[p] for p in persons}
+    shape = {p: (tuple(sorted(trajectory[p])), frozenset(e[-1] for e in items[p])) for p in persons}
+    return shape, {p: items[p] for p in persons}
 
 
 def attack(

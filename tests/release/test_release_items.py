@@ -1,7 +1,8 @@
 """(k, k^m)-anonymity of persons over a person-year table and other tables (`release._items`).
 
 The oracle shares nothing with the release package: it walks the rows in Python, builds each
-person's trajectory P (sorted tuple of generalised person-year rows) and set E of generalised
+person's trajectory P (sorted tuple of generalised person-year rows, with the set of other tables
+they have rows in) and set E of generalised
 other-table rows, and removes persons until everyone left has, for P and every subset S of E with
 |S| <= m, at least k persons left with P and S among their rows.
 """
@@ -60,7 +61,8 @@ def oracle(
         else:
             items[r["lopenr"]].add(gen)
     persons = set(trajectory) | set(items)
-    p_of = {p: tuple(sorted(trajectory[p])) for p in persons}
+    # The trajectory, and which other tables the person has rows in.
+    p_of = {p: (tuple(sorted(trajectory[p])), frozenset(e[-1] for e in items[p])) for p in persons}
     kept = set(persons)
 
     def support(p: int, subset: tuple[tuple[str, ...], ...]) -> int:

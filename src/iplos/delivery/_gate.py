@@ -362,15 +362,19 @@ def _items_keys(con: duckdb.DuckDBPyConnection, relational: str, m: int) -> list
     """(persons, keys) for every distinct (trajectory, item set of size <= m) key, by plain SQL.
 
     `every` holds (_p, _tab, _row). A person's trajectory is their rows of the `relational` table,
-    sorted and joined (as in `_person_signatures`); their items are the DISTINCT rows of the other
+    sorted and joined (as in `_person_signatures`), with the names of the other tables they have
+    rows in; their items are the DISTINCT rows of the other
     tables, each prefixed with its table. A key of size r is a trajectory and r items of one
     person in increasing order (an r-fold self-join); its count is the persons who have it.
     """
     con.execute(
-        "CREATE TEMP TABLE traj AS SELECT p._p, dense_rank() OVER (ORDER BY coalesce(t._sig, '')) AS _tid "
-        "FROM (SELECT DISTINCT _p FROM every) p LEFT JOIN (SELECT _p, string_agg(_row, chr(30) ORDER BY _row) "
-        "AS _sig FROM every WHERE _tab = ? GROUP BY _p) t USING (_p)",
-        [relational],
+        "CREATE TEMP TABLE traj AS SELECT p._p, dense_rank() OVER (ORDER BY coalesce(t._sig, ''), "
+        "coalesce(o._tabs, '')) AS _tid FROM (SELECT DISTINCT _p FROM every) p "
+        "LEFT JOIN (SELECT _p, string_agg(_row, chr(30) ORDER BY _row) AS _sig FROM every WHERE _tab = ? "
+        "GROUP BY _p) t USING (_p) "
+        "LEFT JOIN (SELECT _p, string_agg(DISTINCT _tab, chr(30) ORDER BY _tab) AS _tabs FROM every "
+        "WHERE _tab <> ? GROUP BY _p) o USING (_p)",
+        [relational, relational],
     )
     con.execute(
         "CREATE TEMP TABLE items AS SELECT _p, dense_rank() OVER (ORDER BY _item) AS _iid FROM "

@@ -8,10 +8,13 @@ k^m-anonymity: any m items an attacker knows of a person's set are shared by at 
 and Poulis, Loukides, Gkoulalas-Divanis & Skiadopoulos, "Anonymizing data with relational and
 transaction attributes" (ECML PKDD 2013; RT-anonymity), applied to persons:
 
-- P(p): the multiset of p's generalised person-year rows (the trajectory, with the years present);
+- P(p): the multiset of p's generalised person-year rows (the trajectory, with the years present),
+  together with the set of other tables p has rows in (so that knowing someone was never in
+  hospital, or is alive, is covered: the k^m model alone knows only rows a person has);
 - E(p): the SET of p's distinct generalised rows of the other tables (an element names its table);
 - p is protected when, for every S subset of E(p) with |S| <= m (S = {} included), at least k
-  persons q have P(q) = P(p) and S subset of E(q).
+  persons q have P(q) = P(p) and S subset of E(q). This is stricter than k^m over the trajectory
+  alone (each count is over fewer persons), so it implies it.
 
 `items_known = None` is full knowledge: the multiset of everything (`release._person`), exact.
 
@@ -170,6 +173,18 @@ def _keys_of_size(
     return _encode(cols, [n_classes, *([n_items] * r)]), sig
 
 
+def _with_presence(table: PersonTable, trajectory: IntArray, relational: BoolArray) -> IntArray:
+    """Classes of equal trajectory AND equal set of other tables a person has rows in."""
+    if TABLE not in table.quasi_identifiers:
+        return trajectory
+    codes = table.element_codes[table.quasi_identifiers.index(TABLE)]
+    items = ~relational[table.elements]
+    presence = np.zeros(table.n_signatures, dtype=np.int64)
+    np.bitwise_or.at(presence, table.segment()[items], np.left_shift(1, codes[table.elements[items]]))
+    n = int(trajectory.max(initial=-1)) + 1
+    return _encode([trajectory, presence], [n, int(presence.max(initial=0)) + 1])
+
+
 FailCheck = Callable[[BoolArray, IntArray], BoolArray]
 
 
@@ -190,7 +205,7 @@ def km_anonymity(
     if m < 0:
         raise IplosError(f"the attacker's number of known items must be >= 0, not {m}")
     n_sig = table.n_signatures
-    p_class = group_signatures(view, element_key)
+    p_class = _with_presence(table, group_signatures(view, element_key), relational)
     n_classes = int(p_class.max(initial=-1)) + 1
     item_sig, item_key = _item_sets(table, element_key, relational)
     counts = np.bincount(item_sig, minlength=n_sig).astype(np.int64)
