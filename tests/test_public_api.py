@@ -113,6 +113,7 @@ PUBLIC_API: dict[str, list[str]] = {
     "iplos.web": ["Authenticator", "BearerTokens", "create_app"],
     "iplos.release": [
         "Criteria",
+        "DEFAULT_ITEMS_KNOWN",
         "Outcome",
         "PersonNode",
         "PersonSearchResult",

@@ -56,3 +56,65 @@ def plan(
     qis = tuple(QuasiIdentifier(c, c, 0, 0 if c == "aargang" else None) for c in columns)
     sensitive = ("score",) if criteria.l is not None or criteria.t is not None else ()
     return Plan(criteria, qis, {c: 0 for c in columns}, sensitive=sensitive, **kw)  # type: ignore[arg-type]
+
+
+ITEM_QIS = ("spells.kode", "episodes.dato")
+TABLES = ("person_year", "spells", "episodes")
+
+
+def _with_blank(h: Hierarchy) -> Hierarchy:
+    """A stacked column's hierarchy: a leaf for the rows of other tables ('' below the top)."""
+    return Hierarchy(h.name, h.level_names, (*h.rows, ("",) * (h.height - 1) + ("*",)), h.description)
+
+
+def stacked_hierarchies() -> dict[str, Hierarchy]:
+    """Hierarchies of a stacked person-year + spells + episodes extract (`stacked_extract`)."""
+    hs = {q: _with_blank(h) for q, h in hierarchies().items()}
+    hs["spells.kode"] = _with_blank(
+        Hierarchy.from_rows("spells.kode", [[c, c[0], "*"] for c in ("a1", "a2", "a3", "b1", "b2")])
+    )
+    hs["episodes.dato"] = _with_blank(
+        Hierarchy.from_rows(
+            "episodes.dato", [[f"2014-{m:02d}", f"H{(m - 1) // 6 + 1}", "*"] for m in range(1, 13)]
+        )
+    )
+    hs["_tabell"] = Hierarchy.from_rows("_tabell", [[t, "*"] for t in TABLES])
+    return hs
+
+
+def stacked_extract(seed: int, persons: int, items: int = 3) -> pa.Table:
+    """`extract`'s persons with 0..items service spells and 0..items NPR episodes each, stacked."""
+    base = extract(seed, persons).to_pylist()
+    rng = np.random.default_rng(seed + 1)
+    rows: list[dict[str, object]] = [{**r, "_tabell": "person_year"} for r in base]
+    for p in sorted({int(str(r["lopenr"])) for r in base}):
+        for _ in range(int(rng.integers(0, items + 1))):
+            code = str(rng.choice(["a1", "a2", "a3", "b1", "b2"]))
+            rows.append({"lopenr": p, "spells.kode": code, "_tabell": "spells"})
+        for _ in range(int(rng.integers(0, items + 1))):
+            rows.append(
+                {"lopenr": p, "episodes.dato": f"2014-{int(rng.integers(1, 13)):02d}", "_tabell": "episodes"}
+            )
+    names = ["lopenr", "aargang", "alder", "kjonn", "fylke", "score", *ITEM_QIS, "_tabell"]
+    return pa.table({n: pa.array([r.get(n) for r in rows]) for n in names}).cast(
+        pa.schema(
+            [
+                ("lopenr", pa.int32()),
+                ("aargang", pa.int16()),
+                ("alder", pa.int16()),
+                ("kjonn", pa.int8()),
+                ("fylke", pa.string()),
+                ("score", pa.int8()),
+                ("spells.kode", pa.string()),
+                ("episodes.dato", pa.string()),
+                ("_tabell", pa.string()),
+            ]
+        )
+    )
+
+
+def stacked_plan(criteria: Criteria, items_known: int | None) -> Plan:
+    columns = ("aargang", "alder", "kjonn", "fylke", *ITEM_QIS, "_tabell")
+    qis = tuple(QuasiIdentifier(c, c, 0, 0 if c in ("aargang", "_tabell") else None) for c in columns)
+    sensitive = ("score",) if criteria.l is not None or criteria.t is not None else ()
+    return Plan(criteria, qis, {c: 0 for c in columns}, sensitive=sensitive, items_known=items_known)

@@ -6,18 +6,25 @@ files. Each case is then delivered by the processor and its files read back in e
 the decision letter: exactly the granted variables, in the tables they belong to, in the granted
 årganger, and each person's signature across all tables shared by at least k persons.
 
-The criteria: a register of about 900 persons cannot meet k=5 within 5 % suppression once service
-spells and NPR episodes are part of each person's signature (the number of spells and episodes alone
-makes most persons unique), so the multi-table cases use k=3 with a large suppression budget. That
-tests what is delivered and that the gate holds; the national benchmark (bench/bench_delivery.py)
-uses the real criteria.
+The criteria are the real ones, k = 5 within 5 % suppression, under the default attacker of a
+multi-table delivery: (k, k^m)-anonymity with m = 2 (`iplos.release.DEFAULT_ITEMS_KNOWN`): the
+attacker knows a person's whole person-year trajectory and any 2 of their rows in the other tables.
+The delivery's files are counted again here by hand (every (trajectory, <= 2 rows) key).
+
+One exception, a property of this small register: of the 895 persons 67+ with home nursing, 79
+(8.8 %) have a pattern of årganger present (2010-2016) and of other tables present (an NPR episode
+or none) that fewer than 5 persons share, so with every other variable at 'all' and no spell or
+episode known (m = 0) no plan suppresses fewer than 8.8 %. The home-nursing case therefore runs with a 10 % budget (the search
+still takes the least loss within it); on the national register the same case meets 5 %.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +159,9 @@ def _files(synth: Settings, register: str, table: str) -> str:
     return str(synth.registers_dir / register / table / "**" / "*.parquet")
 
 
-SMALL = Criteria(k=3, max_suppressed=0.95)  # see the module's docstring
+CRITERIA = Criteria(k=5, max_suppressed=0.05)  # see the module's docstring
+HOME_NURSING = Criteria(k=5, max_suppressed=0.10)  # see the module's docstring
+ITEMS_KNOWN = 2
 #: Where each granted variable is delivered: (table file stem, column).
 PERSON_YEAR = {"fodselsaar": "alder", "tjeneste": "antall_tjenester"}
 SPELLS = ("vedtaksdato", "startdato", "sluttdato")
@@ -210,17 +219,29 @@ def _check_delivery(folder: Path, letter: dict[str, Any], k: int) -> dict[str, A
     assert book["population"]["nb"] == [letter["population"]["in_words_nb"]]
     report = json.loads((folder / "disclosure-report.json").read_text(encoding="utf-8"))
     assert report["gate"]["passed"]
-    # An independent count: each person's rows of every table (quasi-identifiers as delivered).
+    assert report["attacker"]["items_known"] == (ITEMS_KNOWN if len(expected) > 1 else None)
+    # An independent count: each person's person-year trajectory P (sorted rows) and set E of rows of
+    # the other tables (quasi-identifiers as delivered); every (P, S) with S a subset of E of at most
+    # ITEMS_KNOWN rows is held by at least k persons.
     qis = {q["column"] for q in report["quasi_identifiers"]}
-    rows = []
+    trajectory: dict[Any, list[str]] = {}
+    items: dict[Any, set[str]] = {}
     for stem, frame in frames.items():
         table = "person_year" if stem == "extract" else stem
         mine = sorted(c for c in frame.columns if c in qis or f"{table}.{c}" in qis)
         text = frame[mine].astype(str).agg("|".join, axis=1) if mine else pd.Series("", index=frame.index)
-        rows.append(pd.DataFrame({"lopenr": frame["lopenr"], "row": table + ":" + text}))
-    every = pd.concat(rows)
-    signature = every.groupby("lopenr")["row"].agg(lambda r: "/".join(sorted(r)))
-    assert signature.value_counts().min() >= k
+        for person, row in zip(frame["lopenr"], table + ":" + text, strict=True):
+            if table == "person_year":
+                trajectory.setdefault(person, []).append(row)
+            else:
+                items.setdefault(person, set()).add(row)
+    keys: Counter[tuple[Any, ...]] = Counter()
+    for person in trajectory:
+        p = (tuple(sorted(trajectory[person])), frozenset(i.split(":")[0] for i in items.get(person, ())))
+        for r in range(ITEMS_KNOWN + 1):
+            for subset in combinations(sorted(items.get(person, ())), r):
+                keys[(p, subset)] += 1
+    assert min(keys.values()) >= k
     return frames
 
 
@@ -287,8 +308,8 @@ def test_home_nursing_67_plus(api: Api, synth: Settings) -> None:
     )
     assert table.num_rows == expected > 0
     assert min(table.column("antall_tjenester").to_pylist()) >= 1  # everyone received a service
-    folder = _deliver(api, synth, cid, SMALL)
-    frames = _check_delivery(folder, letter, SMALL.k)
+    folder = _deliver(api, synth, cid, HOME_NURSING)
+    frames = _check_delivery(folder, letter, HOME_NURSING.k)
     spells, episodes = frames["service_spells"], frames["npr_episodes"]
     assert len(spells) and len(episodes)
     # The reviewer's coarsening holds in the other tables too: no date finer than a month.
@@ -345,8 +366,8 @@ def test_stroke_cohort_from_npr(api: Api, synth: Settings) -> None:
                AND (t.sluttdato IS NULL OR t.sluttdato >= s.discharged))""",
     )
     assert extract.table.num_rows == expected > 0
-    folder = _deliver(api, synth, cid, SMALL)
-    frames = _check_delivery(folder, letter, SMALL.k)
+    folder = _deliver(api, synth, cid, CRITERIA)
+    frames = _check_delivery(folder, letter, CRITERIA.k)
     episodes = frames["npr_episodes"]
     strokes = episodes[episodes["hoveddiagnose"].str.upper().str[:3].between("I60", "I69")]
     assert set(strokes["lopenr"]) == set(frames["extract"]["lopenr"])  # everyone delivered had a stroke

@@ -324,6 +324,9 @@ ANONYMISATION_PLAN_SCHEMA: Mapping[str, str] = {
     "unit": "person (default: each person's rows across years and tables judged together) or record",
     "metric": "utility metric: loss, entropy, discernibility, aecs or precision (default loss)",
     "attacker": "list of the columns the attacker is assumed to know (default: the quasi-identifiers)",
+    "items_known": "integer >= 0 or null (optional): how many of a person's rows in the other tables "
+    "(service spells, NPR episodes, ...) the attacker knows besides the whole person-year trajectory "
+    "((k, k^m)-anonymity); null: every row of every table (full knowledge)",
     "max_levels": "object (optional): quasi-identifier -> coarsest level the search may choose",
     "local_suppression": "boolean (optional): blank single values instead of suppressing persons",
     "method": "global (default: one level per quasi-identifier) or local_recoding (each class of persons "
@@ -374,6 +377,13 @@ def validate_plan(plan: Mapping[str, Any]) -> list[Problem]:
     attacker = plan.get("attacker", [])
     if not isinstance(attacker, list | tuple) or any(not isinstance(a, str) for a in attacker):
         problems.append(Problem("attacker must be a list of column names", column="plan.attacker"))
+    items = plan.get("items_known")
+    if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items < 0):
+        problems.append(
+            Problem(
+                "items_known must be an integer >= 0 or null", column="plan.items_known", value=str(items)
+            )
+        )
     if "max_levels" in plan and not isinstance(plan["max_levels"], Mapping):
         problems.append(Problem("max_levels must map quasi-identifiers to levels", column="plan.max_levels"))
     if "local_suppression" in plan and not isinstance(plan["local_suppression"], bool):

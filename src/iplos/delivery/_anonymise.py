@@ -25,6 +25,7 @@ from iplos.delivery._hierarchies import as_leaf, catalog_variable
 from iplos.engine import Engine
 from iplos.errors import IplosError
 from iplos.release import (
+    DEFAULT_ITEMS_KNOWN,
     Criteria,
     Outcome,
     PersonTable,
@@ -36,6 +37,7 @@ from iplos.release import (
     search_plan,
     to_case,
 )
+from iplos.release._items import TABLE
 from iplos.sdc import FrequencyTable, assess_risk
 
 
@@ -76,7 +78,16 @@ class Evaluation:
         return risk_from_sizes(self.sizes_before, self.plan.criteria.k)
 
     def risk_after(self) -> dict[str, float | int]:
-        return risk_from_sizes(self.applied.class_sizes, self.plan.criteria.k)
+        """Prosecutor risk of the release. Under (k, k^m) the attacker who picks a person's best m
+        rows of the other tables narrows them to their key's persons, never fewer than k but fewer
+        than their class of equal trajectory: the highest and average risk are then theirs."""
+        risk = risk_from_sizes(self.applied.class_sizes, self.plan.criteria.k)
+        support = self.outcome.key_support
+        if support is not None and support.size:
+            risk["highest"] = max(float(risk["highest"]), float(1.0 / support.min()))
+            risk["average"] = max(float(risk["average"]), float(np.mean(1.0 / support)))
+            risk["smallest_class"] = min(int(risk["smallest_class"]), int(support.min()))
+        return risk
 
     def results(self) -> dict[str, Any]:
         """The `results` of a case plan: what this plan does to the extract."""
@@ -93,21 +104,31 @@ class Evaluation:
         }
 
 
-def _search_plan(setup: Anonymisation, criteria: Criteria) -> Plan:
+def _search_plan(setup: Anonymisation, criteria: Criteria, items_known: int | None) -> Plan:
     sensitive = setup.sensitive if criteria.l is not None or criteria.t is not None else ()
     return Plan(
         criteria,
         setup.quasi_identifiers,
         {q.column: q.min_level for q in setup.quasi_identifiers},
         sensitive,
+        items_known=items_known if TABLE in setup.hierarchies else None,
     )
 
 
 def propose(
-    engine: Engine, table: pa.Table, setup: Anonymisation, criteria: Criteria
+    engine: Engine,
+    table: pa.Table,
+    setup: Anonymisation,
+    criteria: Criteria,
+    items_known: int | None = DEFAULT_ITEMS_KNOWN,
 ) -> tuple[Plan, Outcome]:
-    """The least-generalised plan that meets the criteria (the processor's proposal)."""
-    outcome = search_plan(engine, table, _search_plan(setup, criteria), setup.hierarchies, list_all=True)
+    """The least-generalised plan that meets the criteria (the processor's proposal).
+
+    On a multi-table extract the attacker knows each person's person-year trajectory and at most
+    `items_known` of their other-table rows ((k, k^m)-anonymity; None: every row of every table).
+    """
+    plan = _search_plan(setup, criteria, items_known)
+    outcome = search_plan(engine, table, plan, setup.hierarchies, list_all=True)
     assert outcome.search is not None
     note = (
         f"optimal under {outcome.search.utility} for {criteria.unit}s: "

@@ -11,9 +11,10 @@ import pandas as pd
 from iplos.catalog import Hierarchy
 from iplos.delivery._anonymise import Evaluation, histograms
 from iplos.delivery._hierarchies import MISSING, catalog_variable, code_labels, level_labels
-from iplos.delivery._plan import QuasiIdentifier
+from iplos.delivery._plan import Plan, QuasiIdentifier
 from iplos.delivery._release import SERIAL, ColumnInfo, Kind, Release
 from iplos.linkage import LinkedExtract
+from iplos.release._items import TABLE
 
 _INTEGER = ("int8", "int16", "int32", "int64")
 _LOWER = re.compile(r"^(\d+)(?:\D|$)")
@@ -183,6 +184,19 @@ def build_release(
     )
 
 
+def _attacker(plan: Plan) -> dict[str, Any]:
+    """The attacker model of the report: the known columns and, with several tables, the bound m."""
+    several = TABLE in plan.columns
+    model = "prosecutor: knows the known columns of every person in every year they are present"
+    if several:
+        model = "prosecutor: " + plan.describe_attacker()
+    return {
+        "knows": list(plan.known),
+        "items_known": plan.items_known if several else None,
+        "model": model,
+    }
+
+
 def disclosure_report(
     release: Release,
     evaluation: Evaluation,
@@ -198,10 +212,7 @@ def disclosure_report(
         "criteria": plan.criteria.to_dict(),
         "criteria_text": plan.criteria.describe(),
         "unit": plan.criteria.unit,
-        "attacker": {
-            "knows": list(plan.known),
-            "model": "prosecutor: knows the known columns of every person in every year they are present",
-        },
+        "attacker": _attacker(plan),
         "quasi_identifiers": [
             {
                 "column": q.column,

@@ -113,7 +113,34 @@ def codebook(
         "tables": entries,
         "join": {"nb": join_nb, "en": join_en},
         "population": {lang: list(lines) for lang, lines in (population or {}).items()},
+        "protection": protection(release, several=bool(tables)),
     }
+
+
+def protection(release: Release, several: bool) -> dict[str, Any]:
+    """The criteria and the attacker model the delivery is protected under, in words (nb and en)."""
+    m = release.items_known if several else None
+    if m is None:
+        nb = (
+            f"Hver person deler alle sine rader (alle årganger og tabeller) med minst {release.criteria.k - 1} "
+            "andre personer."
+        )
+        en = (
+            f"Every person shares all their rows (every årgang and table) with at least "
+            f"{release.criteria.k - 1} other persons."
+        )
+    else:
+        nb = (
+            f"(k, k^m)-anonymitet med k = {release.criteria.k}, m = {m}: for en persons hele forløp i "
+            f"person-år-tabellen og hvilke som helst {m} av personens rader i de andre tabellene finnes "
+            f"minst {release.criteria.k} personer med det samme."
+        )
+        en = (
+            f"(k, k^m)-anonymity with k = {release.criteria.k}, m = {m}: a person's whole person-year "
+            f"trajectory together with any {m} of their rows in the other tables is shared by at least "
+            f"{release.criteria.k} persons."
+        )
+    return {"criteria": release.criteria.to_dict(), "items_known": m, "nb": nb, "en": en}
 
 
 def _variables_html(variables: Sequence[Mapping[str, Any]]) -> str:
@@ -159,6 +186,9 @@ def codebook_html(book: Mapping[str, Any]) -> str:
         f"{book['persons']} persons. <code>lopenr</code> is a serial number for this delivery only.</p>",
         f"<h2>Populasjon / population</h2>{words}" if words else "",
     ]
+    if "protection" in book:
+        prot = book["protection"]
+        parts.append(f"<h2>Vern / protection</h2><p>{escape(prot['nb'])}</p><p>{escape(prot['en'])}</p>")
     if "join" in book:
         parts.append(f"<p>{escape(book['join']['nb'])}</p><p>{escape(book['join']['en'])}</p>")
     for t in tables:
@@ -223,8 +253,9 @@ def disclosure_html(report: Mapping[str, Any]) -> str:
     l_text = "" if c["l"] is None else f", l = {c['l']}"
     gate = report.get("gate", {})
     smallest = ""
-    if gate.get("measures"):
-        smallest = ": smallest class " + str(min(m["smallest_class"] for m in gate["measures"]))
+    enforced = [m for m in gate.get("measures", []) if m.get("enforced", True)]
+    if enforced:
+        smallest = ": smallest class " + str(min(m["smallest_class"] for m in enforced))
     body = (
         f"<p>Case {escape(report['case'])}, delivery {escape(report['delivery'])}.</p>"
         f"<h2>Criteria</h2><p>k = {c['k']}{l_text}, at most "
@@ -237,10 +268,36 @@ def disclosure_html(report: Mapping[str, Any]) -> str:
         f"<h2>Risk</h2><p>Classes counted in {escape(str(unit))}s.</p>"
         f"<table><tr><th>measure</th><th>before</th><th>after</th></tr>{risk_rows}</table>"
         f"{chart_risk}{views}<h2>Class sizes</h2>{chart_sizes}{drivers}"
-        f"<h2>Agreement</h2><ol>{rounds}</ol>"
+        f"{_across_html(report)}<h2>Agreement</h2><ol>{rounds}</ol>"
         f"<h2>Release gate</h2><p>{'passed' if gate.get('passed') else 'not run'}{smallest}</p>"
     )
     return _page(f"Disclosure report - {report['case']} / {report['delivery']}", body)
+
+
+def _across_html(report: Mapping[str, Any]) -> str:
+    """The enforced model across the tables and, beside it, the full-knowledge figures."""
+    measures = [
+        m for m in report.get("gate", {}).get("measures", []) if str(m["file"]).startswith("all tables")
+    ]
+    if not measures:
+        return ""
+    attacker = report.get("attacker", {})
+    rows = "".join(
+        f"<tr><td>{escape(str(m['file']))}</td><td>{'enforced' if m.get('enforced', True) else 'shown, not enforced'}"
+        f"</td><td class='num'>{m['persons']}</td><td class='num'>{m['smallest_class']}</td>"
+        f"<td class='num'>{_num(m.get('uniques'))}</td><td class='num'>{_num(m.get('expected_reidentification'))}</td></tr>"
+        for m in measures
+        if ".parquet" in str(m["file"])  # the other formats hold the same values (the gate compares them)
+    )
+    return (
+        f"<h2>Protection across the tables</h2><p>Enforced model: k = {report['criteria']['k']}, "
+        f"m = {escape(str(attacker.get('items_known', 'all')))} ({escape(str(attacker.get('model', '')))}). "
+        "Full knowledge (an attacker who knows every row of every table of a person) is shown beside "
+        "it: persons unique under the whole multiset of their rows and the expected re-identification "
+        "(classes / persons) of such an attacker.</p><table><tr><th>count (Parquet)</th><th>status</th>"
+        "<th>persons</th><th>smallest class / key</th><th>unique (persons; keys for k^m)</th>"
+        f"<th>expected re-identification</th></tr>{rows}</table>"
+    )
 
 
 def _alternatives_html(alternatives: Sequence[Mapping[str, Any]] | None, metric: str) -> str:
@@ -269,7 +326,7 @@ def _views_html(views: Mapping[str, Any] | None, attacker: Mapping[str, Any] | N
     rows = ""
     labels = {
         "record": "record level (each row alone)",
-        "person": "person level (a person's rows in every year together)",
+        "person": "person level, full knowledge (a person's rows in every year and table together)",
         "acquaintance": "acquaintance (person level plus one year's values)",
     }
     for view, label in labels.items():

@@ -7,7 +7,11 @@ in), and the persons are grouped by it. Under person-level criteria every such c
 persons; under record-level criteria every class of rows. Every other agreed criterion (distinct,
 entropy or recursive l; equal or ordered t) is re-checked on the records of each (person class, row
 values) group by `iplos.sdc.check_release`, and no more than the agreed share of persons (records)
-may be suppressed. It checks that exactly the approved columns are delivered,
+may be suppressed. Across the tables of a multi-table delivery (`measure_linked_files`) it counts,
+under the plan's `items_known` = m, every key of a person's person-year trajectory and at most m of
+their distinct rows in the other tables ((k, k^m)-anonymity; a key held by 1 to k-1 persons refuses
+the release), and beside it the full-knowledge classes (the whole multiset), reported so that no one
+is surprised and enforced only when m is None. It checks that exactly the approved columns are delivered,
 and scans every file of the delivery (data, codebook, reports, log, manifest) for keys, pseudonyms,
 fødselsnumre and identifier columns (`_scan`). Any failure stops the release.
 
@@ -50,6 +54,9 @@ class Measure:
     smallest_class: int
     least_diverse: int | None
     suppressed_share: float
+    enforced: bool = True  # False: shown so that no one is surprised, not a criterion of the plan
+    uniques: int | None = None  # persons alone in their class
+    expected_reidentification: float | None = None  # prosecutor's average success: classes / persons
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +67,9 @@ class Measure:
             "smallest_class": self.smallest_class,
             "least_diverse": self.least_diverse,
             "suppressed_share": self.suppressed_share,
+            "enforced": self.enforced,
+            "uniques": self.uniques,
+            "expected_reidentification": self.expected_reidentification,
         }
 
 
@@ -348,22 +358,77 @@ def refuse_unless_passed(result: GateResult, case_id: str) -> None:
         )
 
 
+def _items_keys(con: duckdb.DuckDBPyConnection, relational: str, m: int) -> list[tuple[int, int]]:
+    """(persons, keys) for every distinct (trajectory, item set of size <= m) key, by plain SQL.
+
+    `every` holds (_p, _tab, _row). A person's trajectory is their rows of the `relational` table,
+    sorted and joined (as in `_person_signatures`), with the names of the other tables they have
+    rows in; their items are the DISTINCT rows of the other
+    tables, each prefixed with its table. A key of size r is a trajectory and r items of one
+    person in increasing order (an r-fold self-join); its count is the persons who have it.
+    """
+    con.execute(
+        "CREATE TEMP TABLE traj AS SELECT p._p, dense_rank() OVER (ORDER BY coalesce(t._sig, ''), "
+        "coalesce(o._tabs, '')) AS _tid FROM (SELECT DISTINCT _p FROM every) p "
+        "LEFT JOIN (SELECT _p, string_agg(_row, chr(30) ORDER BY _row) AS _sig FROM every WHERE _tab = ? "
+        "GROUP BY _p) t USING (_p) "
+        "LEFT JOIN (SELECT _p, string_agg(DISTINCT _tab, chr(30) ORDER BY _tab) AS _tabs FROM every "
+        "WHERE _tab <> ? GROUP BY _p) o USING (_p)",
+        [relational, relational],
+    )
+    con.execute(
+        "CREATE TEMP TABLE items AS SELECT _p, dense_rank() OVER (ORDER BY _item) AS _iid FROM "
+        "(SELECT DISTINCT _p, _tab || chr(31) || _row AS _item FROM every WHERE _tab <> ?)",
+        [relational],
+    )
+    found = [
+        (int(n), int(c))
+        for n, c in con.execute(
+            "SELECT n, count(*) FROM (SELECT _tid, count(*) AS n FROM traj GROUP BY _tid) GROUP BY n"
+        ).fetchall()
+    ]
+    for r in range(1, m + 1):
+        joins = " ".join(
+            f"JOIN items i{j} ON i{j}._p = i1._p AND i{j}._iid > i{j - 1}._iid" for j in range(2, r + 1)
+        )
+        columns = ", ".join(f"i{j}._iid" for j in range(1, r + 1))
+        found += [
+            (int(n), int(c))
+            for n, c in con.execute(
+                f"SELECT n, count(*) FROM (SELECT t._tid, {columns}, count(*) AS n FROM items i1 {joins} "
+                f"JOIN traj t ON t._p = i1._p GROUP BY t._tid, {columns}) GROUP BY n"
+            ).fetchall()
+        ]
+    return found
+
+
 def measure_linked_files(
     folder: Path,
     *,
     tables: Sequence[tuple[str, Sequence[str], Sequence[str]]],
     criteria: Criteria,
     persons_before: int,
+    items_known: int | None = None,
 ) -> tuple[list[Measure], list[str]]:
     """Count person classes across every delivered table together, format by format.
 
-    `tables` holds (file stem, its columns, its quasi-identifiers). A person's signature is the sorted
-    list of their rows in every table, each row its table's stem and its quasi-identifier values, so
-    two persons share a class only when they look alike in every year and every table. Every class
-    must hold at least k persons, and no more than the agreed share of persons may be missing.
+    `tables` holds (file stem, its columns, its quasi-identifiers); the first is the person-year
+    table. Two counts, each plain SQL over the files' values as text:
+
+    - full knowledge: a person's signature is the sorted list of their rows in every table, each
+      row its table's stem and its quasi-identifier values, so two persons share a class only when
+      they look alike in every year and every table. Enforced (every class at least k persons) when
+      `items_known` is None; otherwise measured and reported (`enforced` False: persons unique and
+      the expected re-identification under full knowledge), so that no one is surprised.
+    - `items_known` = m: (k, k^m)-anonymity (`_items_keys`): every key of a person's person-year
+      trajectory and at most m of their distinct other-table rows is held by at least k persons;
+      a key held by 1 to k-1 persons refuses the release.
+
+    No more than the agreed share of persons may be missing.
     """
     failures: list[str] = []
     measures: list[Measure] = []
+    counted: list[tuple[pa.Table, list[Measure]]] = []
     for fmt in FORMATS:
         parts: list[pa.Table] = []
         for stem, columns, qis in tables:
@@ -383,29 +448,78 @@ def measure_linked_files(
                 if qis
                 else table_name
             )
-            parts.append(pa.table({SERIAL: text.column(SERIAL), "_row": rows}))
+            parts.append(pa.table({SERIAL: text.column(SERIAL), "_tab": table_name, "_row": rows}))
         if len(parts) != len(tables):
             continue
         every = pa.concat_tables(parts)
-        name = f"all tables .{fmt}"
-        if every.num_rows == 0:
-            measures.append(Measure(name, 0, 0, 0, 0, None, 1.0 if persons_before else 0.0))
-            continue
-        con = _person_signatures(every, ["_row"])
-        try:
-            sizes = [int(r[0]) for r in con.execute("SELECT count(*) FROM persons GROUP BY _sid").fetchall()]
-        finally:
-            con.close()
-        persons = sum(sizes)
-        share = 0.0 if persons_before == 0 else (persons_before - persons) / persons_before
-        m = Measure(name, every.num_rows, persons, len(sizes), min(sizes), None, share)
-        measures.append(m)
-        if m.smallest_class < criteria.k:
-            failures.append(
-                f"{name}: {m.smallest_class} persons share a signature across the tables, fewer than k={criteria.k}"
-            )
-        if share > criteria.max_suppressed + 1e-12:
-            failures.append(
-                f"{name}: {share:.1%} of the persons are suppressed, more than {criteria.max_suppressed:.1%}"
-            )
+        same = next((ms for t, ms in counted if t.equals(every)), None)
+        found = (
+            [dataclasses.replace(x, file=x.file.replace("parquet", fmt)) for x in same]
+            if same is not None
+            else _measure_linked(every, f"all tables .{fmt}", tables[0][0], persons_before, items_known)
+        )
+        if same is None:
+            counted.append((every, found))
+        for m in found:
+            measures.append(m)
+            if not m.enforced:
+                continue
+            if m.records and m.smallest_class < criteria.k:
+                what = (
+                    "persons share a signature across the tables"
+                    if items_known is None
+                    else f"persons share a key of the person-year trajectory and at most {items_known} "
+                    "rows of the other tables"
+                )
+                failures.append(f"{m.file}: {m.smallest_class} {what}, fewer than k={criteria.k}")
+            if m.suppressed_share > criteria.max_suppressed + 1e-12:
+                failures.append(
+                    f"{m.file}: {m.suppressed_share:.1%} of the persons are suppressed, more than "
+                    f"{criteria.max_suppressed:.1%}"
+                )
     return measures, failures
+
+
+def _measure_linked(
+    every: pa.Table, name: str, relational: str, persons_before: int, items_known: int | None
+) -> list[Measure]:
+    """The full-knowledge measure and, with `items_known`, the (k, k^m) measure of one format."""
+    if every.num_rows == 0:
+        return [Measure(name, 0, 0, 0, 0, None, 1.0 if persons_before else 0.0)]
+    con = _person_signatures(every.select([SERIAL, "_row"]), ["_row"])
+    try:
+        sizes = [int(r[0]) for r in con.execute("SELECT count(*) FROM persons GROUP BY _sid").fetchall()]
+        if items_known is not None:
+            con.register("frame", every)
+            con.execute(f"CREATE TEMP TABLE every AS SELECT {_quoted(SERIAL)} AS _p, _tab, _row FROM frame")
+            con.unregister("frame")
+            keys = _items_keys(con, relational, items_known)
+    finally:
+        con.close()
+    persons = sum(sizes)
+    share = 0.0 if persons_before == 0 else (persons_before - persons) / persons_before
+    full = Measure(
+        name if items_known is None else f"{name} (full knowledge, not enforced)",
+        every.num_rows,
+        persons,
+        len(sizes),
+        min(sizes),
+        None,
+        share,
+        enforced=items_known is None,
+        uniques=sum(1 for n in sizes if n == 1),
+        expected_reidentification=len(sizes) / persons if persons else 0.0,
+    )
+    if items_known is None:
+        return [full]
+    model = Measure(
+        f"{name} (k^m, m={items_known})",
+        every.num_rows,
+        persons,
+        sum(c for _, c in keys),
+        min(n for n, _ in keys),
+        None,
+        share,
+        uniques=sum(c for n, c in keys if n == 1),
+    )
+    return [model, full]

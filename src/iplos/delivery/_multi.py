@@ -1,7 +1,10 @@
 """Several tables keyed by `lopenr`, protected together as one person-level release.
 
-A person's signature is the multiset of their generalised quasi-identifier rows across årganger
-AND tables. The release path (`iplos.release`) judges a person by the sorted run of their element
+By default (`iplos.release.Plan.items_known` = `DEFAULT_ITEMS_KNOWN`, 2) persons are protected by
+(k, k^m)-anonymity (`iplos.release._items`): the attacker knows a person's whole person-year
+trajectory and at most m of their rows in the other tables. With `items_known` None a person's
+signature is the multiset of their generalised quasi-identifier rows across årganger AND tables
+(full knowledge). The release path (`iplos.release`) judges a person by the sorted run of their element
 ids, an element being a distinct row of quasi-identifier values; so the tables are stacked into one
 Arrow table (`stack`): every row keeps its table's name in `_tabell` (a quasi-identifier kept at
 its only level, so a service spell's element never equals a person-year's), and a column of another
@@ -31,9 +34,11 @@ from iplos.delivery._plan import QuasiIdentifier
 from iplos.delivery._release import SERIAL, ColumnInfo, Release
 from iplos.errors import IplosError
 from iplos.linkage import LinkedExtract
+from iplos.release._items import RELATIONAL
+from iplos.release._items import TABLE as RELEASE_TABLE
 
-TABLE = "_tabell"
-PERSON_YEAR = "person_year"
+TABLE = RELEASE_TABLE
+PERSON_YEAR = RELATIONAL
 #: The tables a delivery can carry besides the person-year table, in the order they are delivered.
 EXTRA_TABLES = ("service_spells", "diagnoses", "npr_episodes", "cause_of_death")
 #: The catalogue table (register, table) behind each delivered table's columns.
@@ -43,6 +48,12 @@ SOURCES: Mapping[str, tuple[str, str]] = {
     "npr_episodes": ("npr", "episode"),
     "cause_of_death": ("dar", "dodsfall"),
 }
+
+
+def knows_at_least(items: int | None, other: int | None) -> bool:
+    """Whether an attacker who knows `items` other-table rows knows at least as much as one who knows
+    `other` (None: every row). A counter-proposal may only assume a stronger attacker."""
+    return items is None or (other is not None and items >= other)
 
 
 def stacked_name(table: str, column: str) -> str:
@@ -210,6 +221,7 @@ def split(
     main = build_release(
         extract, replace(evaluation, applied=applied), stacked.setup.hierarchies, delivery_id, years
     )
-    main = replace(main, quasi_identifiers=own, persons_before=evaluation.persons_before)
+    known = evaluation.plan.items_known if evaluation.plan.criteria.unit == "person" else None
+    main = replace(main, quasi_identifiers=own, persons_before=evaluation.persons_before, items_known=known)
     extras = tuple(_extra_release(stacked, t, data, evaluation, main) for t in stacked.tables[1:])
     return main, extras

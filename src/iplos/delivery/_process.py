@@ -43,7 +43,7 @@ from iplos.delivery._case import (
 from iplos.delivery._deliver_tables import deliver_tables
 from iplos.delivery._documents import MANIFEST, sha256_of
 from iplos.delivery._formats import STEM
-from iplos.delivery._multi import TABLE, Stacked, split, stack
+from iplos.delivery._multi import TABLE, Stacked, knows_at_least, split, stack
 from iplos.delivery._plan import Plan
 from iplos.delivery._release import Criteria, Release
 from iplos.delivery._write import Delivered, case_lock, verify_manifest, write_delivery
@@ -53,6 +53,7 @@ from iplos.ident import KeyStore
 from iplos.linkage import LinkageRequest, LinkedExtract, link
 from iplos.linkage import _cache as linked_cache
 from iplos.linkage._tables import TABLE_KEYS, link_extract_and_tables
+from iplos.release import DEFAULT_ITEMS_KNOWN
 
 Action = Literal["proposed", "agreed", "delivered", "waiting"]
 IDENTIFIER_COLUMNS = frozenset({"fnr", "pseudonym", "person", "fodselsnummer"})
@@ -115,6 +116,7 @@ class Processor:
         progress: Callable[[str], None] | None = None,
         min_levels: Mapping[str, str] | None = None,
         max_levels: Mapping[str, str] | None = None,
+        items_known: int | None = DEFAULT_ITEMS_KNOWN,
     ) -> None:
         if actor.role != "processor":
             raise IplosError(f"{actor.username} acts as {actor.role}; only a processor links and delivers")
@@ -128,6 +130,9 @@ class Processor:
         self.min_levels = dict(min_levels or {})
         self.max_levels = dict(max_levels or {})
         self.progress = progress or (lambda _msg: None)
+        # What the attacker knows of a multi-table extract's other tables: at most this many of a
+        # person's rows besides their person-year trajectory (None: every row, full knowledge).
+        self.items_known = items_known
 
     # data ------------------------------------------------------------------------------------------
     def case_folder(self, case_id: str) -> Path:
@@ -224,7 +229,8 @@ class Processor:
     def _propose(
         self, case_id: str, extract: LinkedExtract, setup: Anonymisation, comment: str
     ) -> StepResult:
-        if TABLE in setup.hierarchies and (self.criteria.l is not None or self.criteria.t is not None):
+        several = TABLE in setup.hierarchies and self.items_known is None
+        if several and (self.criteria.l is not None or self.criteria.t is not None):
             raise IplosError(
                 f"case {case_id}: l-diversity and t-closeness are judged within one table; this extract has "
                 "several tables, protected together by k persons per signature: propose with k only"
@@ -233,7 +239,7 @@ class Processor:
         engine = self._engine()
         try:
             steered = steer(setup, self.min_levels, self.max_levels)
-            plan, outcome = propose(engine, extract.table, steered, self.criteria)
+            plan, outcome = propose(engine, extract.table, steered, self.criteria, self.items_known)
             evaluation = evaluate(engine, extract.table, plan, setup.hierarchies, outcome.table)
         finally:
             if self.spark_session is None:
@@ -275,7 +281,8 @@ class Processor:
             return self._propose(
                 case_id, extract, setup, f"the counter-proposal does not fit the extract: {exc}"
             )
-        if stacked is not None and (plan.criteria.l is not None or plan.criteria.t is not None):
+        judged = plan.criteria.l is not None or plan.criteria.t is not None
+        if stacked is not None and plan.items_known is None and judged:
             reason = (
                 "l-diversity and t-closeness are judged within one table; this extract has several "
                 f"({', '.join(stacked.tables)}), protected together by k persons per signature"
@@ -283,6 +290,12 @@ class Processor:
             return self._propose(case_id, extract, setup, f"the counter-proposal is refused: {reason}")
         if not plan.criteria.at_least_as_strict_as(self.criteria):
             reason = f"its criteria ({plan.criteria.describe()}) are looser than {self.criteria.describe()}"
+            return self._propose(case_id, extract, setup, f"the counter-proposal is refused: {reason}")
+        if stacked is not None and not knows_at_least(plan.items_known, self.items_known):
+            reason = (
+                f"its attacker knows {plan.items_known} rows of the other tables, fewer than "
+                f"{self.items_known if self.items_known is not None else 'all'}"
+            )
             return self._propose(case_id, extract, setup, f"the counter-proposal is refused: {reason}")
         evaluation = self._evaluate(extract, plan, setup)
         if not evaluation.acceptable:

@@ -70,6 +70,9 @@ class Release:
     summary: Mapping[str, Any] = field(default_factory=dict)
     stem: str = "extract"  # the data files' name
     table: str = "person_year"  # which of the delivery's tables this is
+    # The attacker's bound on the other tables' rows (`iplos.release.Plan.items_known`); the gate
+    # counts (k, k^m) keys across the tables with it (None: the full multiset).
+    items_known: int | None = None
 
     def column(self, name: str) -> ColumnInfo:
         for info in self.columns:

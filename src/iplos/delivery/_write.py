@@ -157,6 +157,7 @@ def write_delivery(
             tables=linked,
             criteria=release.criteria,
             persons_before=release.persons_before or release.records_before,
+            items_known=release.items_known,
         )
 
     def gate(folder: Path) -> GateResult:

@@ -12,6 +12,8 @@ judge and carry out a release with this code only.
 - `search_plan` / `evaluate_plan` -> `Outcome`: the optimal levels, or a given plan measured;
   `release_table` carries an outcome out on the extract (suppressed persons removed or blanked).
 - `person_search`, `PersonSearchResult`, `PersonNode`: the person-level search on a `PersonTable`.
+- `DEFAULT_ITEMS_KNOWN`: the attacker's default bound m on a person's rows in the other tables of a
+  multi-table extract ((k, k^m)-anonymity, `Plan.items_known`).
 - `released_risk`: person-level, record-level and acquaintance risk of a released table.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from iplos.release._apply import apply_plan
 from iplos.release._case import from_case, plan_problems, to_case
+from iplos.release._items import DEFAULT_ITEMS_KNOWN
 from iplos.release._person import PersonTable
 from iplos.release._plan import Criteria, Plan, QuasiIdentifier
 from iplos.release._release import Outcome, evaluate_plan, release_table, search_plan, signatures
@@ -27,6 +30,7 @@ from iplos.release._search import PersonNode, PersonSearchResult, person_search
 from iplos.release._signatures import leaf_text
 
 __all__ = [
+    "DEFAULT_ITEMS_KNOWN",
     "Criteria",
     "Outcome",
     "PersonNode",

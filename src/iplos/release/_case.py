@@ -2,7 +2,7 @@
 
 The case's JSON has the keys of `iplos.cases.ANONYMISATION_PLAN_SCHEMA`: `levels` (quasi-identifier
 -> level name or number), the criteria (`k`, `l`, `l_variant`, `c`, `t`, `t_variant`, `unit`,
-`max_suppression`), `sensitive`, `metric`, `attacker`, `max_levels`, `local_suppression`, `method`,
+`max_suppression`), `sensitive`, `metric`, `attacker`, `items_known`, `max_levels`, `local_suppression`, `method`,
 `notes`
 and the measured `results`. `cases` checks the shape only (it may import nothing but the
 catalogue); whether the release can enforce a plan on the extract (levels that exist, sensitive
@@ -37,6 +37,7 @@ def to_case(
         "max_suppression": c.max_suppressed,
         "metric": plan.metric,
         "attacker": list(plan.known),
+        "items_known": plan.items_known,
     }
     bounds = {
         q.column: hierarchies[q.column].level_names[q.max_level]
@@ -147,6 +148,16 @@ def from_case(
     if not isinstance(attacker, list | tuple):
         problems.append(Problem("attacker must be a list of column names", column="plan.attacker"))
         attacker = []
+    items = data.get("items_known")
+    if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items < 0):
+        problems.append(
+            Problem(
+                "items_known must be null (full knowledge) or an integer >= 0",
+                column="plan.items_known",
+                value=str(items),
+            )
+        )
+        items = None
     if problems:
         raise IplosError("the anonymisation plan cannot be enforced on this extract", problems)
     criteria = Criteria.from_dict({k: data[k] for k in (*CRITERIA_KEYS, "max_suppression") if k in data})
@@ -162,6 +173,7 @@ def from_case(
             person_key=person_key,
             local_suppression=bool(data.get("local_suppression", False)),
             method=data.get("method", "global"),
+            items_known=items,
         )
     except IplosError as exc:
         raise IplosError("the anonymisation plan cannot be enforced on this extract", exc.problems) from None

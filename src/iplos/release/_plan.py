@@ -41,6 +41,7 @@ T_VARIANTS: tuple[str, ...] = get_args(TVariant)
 METHODS: tuple[str, ...] = get_args(Method)
 METRICS: tuple[str, ...] = ("loss", "entropy", "discernibility", "aecs", "precision")
 PERSON_KEY = "lopenr"
+MAX_ITEMS_KNOWN = 4  # C(n, 4) keys per person grow fast; release._items.MAX_ITEMS_KNOWN
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,13 @@ class Plan:
     of the plan (with a hierarchy), because only those are protected by the search.
     `person_key` ties a person's rows together (None: every row is its own person).
 
+    `items_known` bounds what the attacker knows of a stacked multi-table extract's other tables
+    (`release._items`): None is full knowledge (a person is their whole multiset of rows across
+    years and tables); m >= 0 is (k, k^m)-anonymity: the person-year trajectory known fully and at
+    most m of the person's other-table rows. It has no effect on an extract without other tables.
+    Local recoding and local suppression always judge whole signatures (full knowledge), which
+    implies (k, k^m) for every m: every person of a full class shares their trajectory and rows.
+
     `method` "global" gives every quasi-identifier one level (`levels`) for every person;
     "local_recoding" lets each class of persons take levels of its own between the bounds (then
     `levels` are the lower bounds; `release._local`). `local_suppression` keeps the global levels
@@ -267,6 +275,7 @@ class Plan:
     person_key: str | None = PERSON_KEY
     local_suppression: bool = False
     method: Method = "global"
+    items_known: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "quasi_identifiers", tuple(self.quasi_identifiers))
@@ -328,6 +337,15 @@ class Plan:
                     value=self.metric,
                 )
             )
+        m = self.items_known
+        if m is not None and (isinstance(m, bool) or not isinstance(m, int) or not 0 <= m <= MAX_ITEMS_KNOWN):
+            problems.append(
+                Problem(
+                    f"items_known must be null (full knowledge) or an integer 0..{MAX_ITEMS_KNOWN}",
+                    column="plan.items_known",
+                    value=str(m),
+                )
+            )
         if self.local_suppression and self.method == "local_recoding":
             problems.append(
                 Problem(
@@ -355,6 +373,15 @@ class Plan:
     def level_tuple(self) -> tuple[int, ...]:
         return tuple(int(self.levels[q.column]) for q in self.quasi_identifiers)
 
+    def describe_attacker(self) -> str:
+        """The attacker model in words (for the disclosure report)."""
+        if self.items_known is None:
+            return "knows every row of every table of a person (full knowledge)"
+        return (
+            f"knows a person's whole person-year trajectory and at most {self.items_known} of their "
+            "rows in the other tables ((k, k^m)-anonymity)"
+        )
+
     def with_levels(self, levels: Mapping[str, int], note: str = "") -> Plan:
         """The same plan with other levels (a counter-proposal)."""
         return replace(self, levels={**self.levels, **levels}, note=note)
@@ -377,6 +404,7 @@ class Plan:
             "person_key": self.person_key,
             "local_suppression": self.local_suppression,
             "method": self.method,
+            "items_known": self.items_known,
         }
 
     def to_json(self) -> str:
@@ -396,6 +424,7 @@ class Plan:
                 person_key=data.get("person_key", PERSON_KEY),
                 local_suppression=bool(data.get("local_suppression", False)),
                 method=data.get("method", "global"),
+                items_known=data.get("items_known"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IplosError(f"anonymisation plan is malformed: {exc}") from None

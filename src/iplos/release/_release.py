@@ -24,7 +24,7 @@ from iplos.errors import IplosError
 from iplos.release._apply import Mode, apply_plan
 from iplos.release._local import LocalRelease
 from iplos.release._local_apply import apply_local, local_release
-from iplos.release._person import PersonTable, passing_classes
+from iplos.release._person import PersonTable
 from iplos.release._plan import Plan
 from iplos.release._search import PersonEvaluator, PersonNode, PersonSearchResult, person_search
 from iplos.release._signatures import person_table
@@ -51,6 +51,9 @@ class Outcome:
     search: PersonSearchResult | None = None
     table: PersonTable | None = None  # the signatures it was computed on (reuse for other plans)
     local: LocalRelease | None = None  # per-class levels, when the plan is local (`Plan.local`)
+    # Under (k, k^m) (`Plan.items_known`): per released person, the fewest persons holding one of
+    # their (trajectory, <= m rows) keys; the classes above are then those of equal trajectory.
+    key_support: IntArray | None = None
 
     @property
     def levels(self) -> tuple[int, ...]:
@@ -78,6 +81,18 @@ def _key(plan: Plan) -> str | None:
     return plan.person_key if plan.criteria.unit == "person" else None
 
 
+def _items_known(plan: Plan) -> int | None:
+    """The attacker's bound on the other tables' rows, when persons are judged as persons by the
+    global search (local methods judge whole signatures, which implies the bound; `Plan`)."""
+    return plan.items_known if plan.criteria.unit == "person" and not plan.local else None
+
+
+def _evaluator(plan: Plan, table: PersonTable, hierarchies: Mapping[str, Hierarchy]) -> PersonEvaluator:
+    return PersonEvaluator(
+        table, hierarchies, plan.sdc_criteria(), plan.criteria.max_suppressed, _items_known(plan)
+    )
+
+
 def signatures(
     engine: Engine, source: ir.Table | pa.Table, plan: Plan, hierarchies: Mapping[str, Hierarchy]
 ) -> PersonTable:
@@ -93,8 +108,6 @@ def _outcome(
     out_sig: npt.NDArray[np.bool_],
 ) -> Outcome:
     before = evaluator.classes((0,) * len(plan.columns)).sizes
-    classes = evaluator.classes(node.levels)
-    passing = passing_classes(classes, evaluator.checks)
     assert table.person_keys is not None and table.person_signature is not None
     suppressed = table.person_keys[out_sig[table.person_signature]]
     return Outcome(
@@ -104,8 +117,9 @@ def _outcome(
         n_records=table.n_records,
         suppressed=np.sort(suppressed),
         class_sizes_before=before,
-        class_sizes_after=classes.sizes[passing],
+        class_sizes_after=evaluator.released_class_sizes(node.levels),
         table=table,
+        key_support=evaluator.key_support(node.levels),
     )
 
 
@@ -169,9 +183,10 @@ def search_plan(
         min_levels={q.column: q.min_level for q in plan.quasi_identifiers},
         max_levels={q.column: q.max_level for q in plan.quasi_identifiers if q.max_level is not None},
         list_all=list_all,
+        items_known=_items_known(plan),
     )
     chosen = replace(plan, levels=result.levels_by_name)
-    evaluator = PersonEvaluator(table, hierarchies, plan.sdc_criteria(), plan.criteria.max_suppressed)
+    evaluator = _evaluator(plan, table, hierarchies)
     node, out_sig = evaluator.evaluate(result.levels)
     if plan.local_suppression:
         return replace(_local_outcome(chosen, table, hierarchies), search=result)
@@ -197,7 +212,7 @@ def evaluate_plan(
     table = table or signatures(engine, source, plan, hierarchies)
     if plan.local:
         return _local_outcome(plan, table, hierarchies)
-    evaluator = PersonEvaluator(table, hierarchies, plan.sdc_criteria(), plan.criteria.max_suppressed)
+    evaluator = _evaluator(plan, table, hierarchies)
     node, out_sig = evaluator.evaluate(plan.level_tuple())
     return _outcome(plan, table, evaluator, node, out_sig)
 

@@ -5,6 +5,8 @@ allowed share of persons suppressed (the persons of failing classes are suppress
 one with the least information loss; ties go to the lower node (smaller sum of levels), then to the
 lexicographically smaller levels, exactly as `iplos.sdc.search` breaks them. The information loss is
 `iplos.sdc`'s metric of the records as released (suppressed persons' records count as suppressed).
+With `items_known` on a stacked multi-table extract, persons are judged by (k, k^m)-anonymity
+(`release._items`) instead of their full signature; it is monotone too, so the same pruning holds.
 
 Pruning, both exact (tests compare with every node evaluated):
 - Bounds: a metric's value with nothing suppressed is a lower bound; a node whose bound exceeds the
@@ -20,14 +22,21 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from iplos.catalog import Hierarchy
 from iplos.errors import IplosError
-from iplos.release._person import PersonClasses, PersonTable, passing_classes, person_classes
+from iplos.release._items import KmResult, km_anonymity, relational_elements, relational_view
+from iplos.release._person import (
+    PersonClasses,
+    PersonTable,
+    element_keys,
+    passing_classes,
+    person_classes,
+)
 from iplos.release._rollup import RollUps
 from iplos.sdc import (
     TIE_TOLERANCE,
@@ -110,7 +119,13 @@ def check_pairs(
 
 
 class PersonEvaluator:
-    """Evaluates nodes of one person table against fixed criteria and a suppression budget."""
+    """Evaluates nodes of one person table against fixed criteria and a suppression budget.
+
+    With `items_known` = m (not None) and a stacked multi-table extract (`release._items.TABLE`
+    among the quasi-identifiers), persons are judged by (k, k^m)-anonymity (`release._items`): the
+    person-year trajectory fully known, any m of the other tables' rows; the l and t criteria then
+    judge the classes of equal trajectory. Otherwise by their full signature (`release._person`).
+    """
 
     def __init__(
         self,
@@ -118,6 +133,7 @@ class PersonEvaluator:
         hierarchies: Mapping[str, Hierarchy],
         criteria: Sequence[Criterion],
         max_suppressed: float,
+        items_known: int | None = None,
     ) -> None:
         if not 0 <= max_suppressed <= 1:
             raise IplosError(f"the suppression budget is a share in [0, 1], not {max_suppressed}")
@@ -131,10 +147,16 @@ class PersonEvaluator:
         )
         self.checks = check_pairs(criteria, table.sensitive)
         self.max_out = math.floor(max_suppressed * table.n_persons + 1e-9)
+        relational = relational_elements(table, dict(hierarchies)) if items_known is not None else None
+        self.items_known = items_known if relational is not None else None
+        self.relational = relational
+        self.view = relational_view(table, relational) if relational is not None else table
+        judged = self.view
         self.distributions = tuple(
-            np.bincount(codes, weights=table.detail_count, minlength=len(labels)) / max(table.n_records, 1)
-            for codes, labels in zip(table.detail_sensitive, table.sensitive_labels, strict=True)
+            np.bincount(codes, weights=judged.detail_count, minlength=len(labels)) / max(judged.n_records, 1)
+            for codes, labels in zip(judged.detail_sensitive, judged.sensitive_labels, strict=True)
         )
+        self.k = max((c.k for c, _ in self.checks if isinstance(c, KAnonymity)), default=1)
         n_elements = table.element_codes[0].shape[0] if table.element_codes else 0
         self.records_per_element = np.bincount(
             table.detail_element, weights=table.detail_count, minlength=n_elements
@@ -146,22 +168,91 @@ class PersonEvaluator:
         self.evaluations = 0
         # Criteria on persons alone (k) are judged on rolled-up signatures (see `_rollup`).
         on_persons = bool(self.checks) and all(isinstance(c, KAnonymity) for c, _ in self.checks)
-        self.rollups = RollUps(table, self.encoded) if on_persons else None
+        self.rollups = RollUps(table, self.encoded) if on_persons and self.items_known is None else None
+        self._km: tuple[tuple[int, ...], KmResult] | None = None
+
+    @property
+    def by_items(self) -> bool:
+        """Whether persons are judged by (k, k^m)-anonymity rather than by their full signature."""
+        return self.items_known is not None
 
     def classes(self, levels: Sequence[int]) -> PersonClasses:
-        return person_classes(self.table, self.encoded, levels, self.distributions)
+        """The classes at `levels`: full signatures, or equal trajectories under (k, k^m)."""
+        return person_classes(self.view, self.encoded, levels, self.distributions)
+
+    def km(self, levels: Sequence[int]) -> KmResult:
+        """(k, k^m)-anonymity at `levels` (the last node's result is kept)."""
+        node = tuple(int(v) for v in levels)
+        if self._km is not None and self._km[0] == node:
+            return self._km[1]
+        assert self.relational is not None and self.items_known is not None
+        ek = element_keys(self.table, self.encoded, node)
+        others = [(c, a) for c, a in self.checks if not isinstance(c, KAnonymity)]
+
+        def diversity(kept: BoolArray, p_class: IntArray) -> BoolArray:
+            view = self.view
+            persons = view.persons * kept
+            rows = kept[view.detail_signature]
+            sub = replace(
+                view,
+                persons=persons,
+                detail_signature=view.detail_signature[rows],
+                detail_element=view.detail_element[rows],
+                detail_count=view.detail_count[rows],
+                detail_sensitive=tuple(s[rows] for s in view.detail_sensitive),
+            )
+            n = int(p_class.max(initial=-1)) + 1
+            sizes = np.bincount(p_class, weights=persons, minlength=n).astype(np.int64)
+            classes = PersonClasses(node, p_class, sizes, ek, sub, self.distributions)
+            return np.asarray(~passing_classes(classes, others)[p_class], dtype=np.bool_)
+
+        result = km_anonymity(
+            self.table,
+            ek,
+            self.relational,
+            self.view,
+            self.k,
+            self.items_known,
+            diversity if others else None,
+        )
+        self._km = (node, result)
+        return result
+
+    def key_support(self, levels: Sequence[int]) -> IntArray | None:
+        """Under (k, k^m): each released person's fewest persons holding one of their keys (what
+        the attacker's best choice of m rows narrows them to); None when judged by full signature."""
+        if not self.by_items:
+            return None
+        km = self.km(levels)
+        kept = ~km.suppressed
+        return np.repeat(km.worst[kept], self.table.persons[kept])
+
+    def released_class_sizes(self, levels: Sequence[int]) -> IntArray:
+        """Persons per released class at `levels` (classes of equal trajectory under (k, k^m))."""
+        if self.by_items:
+            return self.km(levels).class_sizes
+        classes = self.classes(levels)
+        return classes.sizes[passing_classes(classes, self.checks)]
 
     def evaluate(self, levels: Sequence[int], with_metrics: bool = True) -> tuple[PersonNode, BoolArray]:
         """A node's outcome and which input signatures it suppresses."""
         self.evaluations += 1
-        if self.rollups is not None:
+        smallest: int | None = None
+        if self.by_items:
+            km = self.km(levels)
+            out_sig = km.suppressed
+            sizes = km.class_sizes
+            passing = np.ones(sizes.shape[0], dtype=np.bool_)
+            smallest = km.smallest_key
+        elif self.rollups is not None:
             of_signature, sizes = self.rollups.classes(levels)
             passing = sizes >= max(c.k for c, _ in self.checks if isinstance(c, KAnonymity))
         else:
             classes = self.classes(levels)
             of_signature, sizes = classes.of_signature, classes.sizes
             passing = passing_classes(classes, self.checks)
-        out_sig = ~passing[of_signature]
+        if not self.by_items:
+            out_sig = ~passing[of_signature]
         suppressed_persons = int(self.table.persons[out_sig].sum())
         satisfies = suppressed_persons <= self.max_out
         supp_detail = out_sig[self.table.detail_signature]
@@ -179,7 +270,7 @@ class PersonEvaluator:
             suppressed_records=int(per_element.sum()),
             classes=int(sizes.shape[0]),
             metrics=metrics,
-            smallest_class=int(kept.min()) if kept.size else 0,
+            smallest_class=smallest if smallest is not None else (int(kept.min()) if kept.size else 0),
         )
         return node, out_sig
 
@@ -194,15 +285,20 @@ def person_search(
     min_levels: Mapping[str, int] | None = None,
     max_levels: Mapping[str, int] | None = None,
     list_all: bool = False,
+    items_known: int | None = None,
 ) -> PersonSearchResult:
-    """The least-loss node whose person classes meet the criteria (see module doc)."""
+    """The least-loss node whose person classes meet the criteria (see module doc).
+
+    `items_known` = m judges persons by (k, k^m)-anonymity on a stacked multi-table extract
+    (`release._items`); None by their full signature.
+    """
     started = time.perf_counter()
     qis = table.quasi_identifiers
     if not qis:
         raise IplosError("the search needs at least one quasi-identifier")
     if not criteria:
         raise IplosError("at least one privacy criterion is needed")
-    evaluator = PersonEvaluator(table, hierarchies, criteria, max_suppressed)
+    evaluator = PersonEvaluator(table, hierarchies, criteria, max_suppressed, items_known)
     lo, hi = level_bounds(qis, [hierarchies[q].height for q in qis], min_levels or {}, max_levels or {})
     widths = [b - a + 1 for a, b in zip(lo, hi, strict=True)]
     size = int(np.prod(widths, dtype=np.float64))
@@ -269,8 +365,6 @@ def person_search(
         raise _impossible(qis, criteria, evaluator.max_out)
     chosen = tuple(int(v) for v in nodes[best])
     node, out_sig = evaluator.evaluate(chosen)
-    classes = evaluator.classes(chosen)
-    passing = passing_classes(classes, evaluator.checks)
     return PersonSearchResult(
         quasi_identifiers=qis,
         levels=chosen,
@@ -280,7 +374,7 @@ def person_search(
         suppressed_persons=node.suppressed_persons,
         suppressed_records=node.suppressed_records,
         suppressed_signatures=out_sig,
-        released_class_sizes=classes.sizes[passing],
+        released_class_sizes=evaluator.released_class_sizes(chosen),
         utility=metric.name,
         metrics=node.metrics,
         metrics_before=evaluator.measure.metrics((0,) * len(qis)),
