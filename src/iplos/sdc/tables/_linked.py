@@ -252,11 +252,14 @@ def protect_linked(
                 result_lower = result.lower.copy()
                 result_lower[done] = np.minimum(result_lower[done], truth[done] - need[done])
                 result = replace(result, lower=result_lower)
+        # each deviation is an attacker table of every later pattern (the pattern only grows):
+        # a failing cell it already carries far enough needs no deviation of its own
+        seen_hi, seen_lo = result.upper.copy(), result.lower.copy()
         for p in failing:
             supp = model.suppressed(pattern)
             for direction, level, reach in (
-                (1.0, upper[p], result.upper[p]),
-                (-1.0, lower[p], result.lower[p]),
+                (1.0, upper[p], seen_hi[p]),
+                (-1.0, lower[p], seen_lo[p]),
             ):
                 ok = reach >= truth[p] + level - 1e-6 if direction > 0 else reach <= truth[p] - level + 1e-6
                 if ok or level <= 1e-9:
@@ -270,6 +273,8 @@ def protect_linked(
                 deviations += 1
                 witnesses.append(moved)
                 cells = moved[0]
+                seen_hi[cells] = np.fmax(seen_hi[cells], truth[cells] + moved[1])
+                seen_lo[cells] = np.fmin(seen_lo[cells], truth[cells] + moved[1])
                 new_cells = cells[(cells >= model.offsets[t_new]) & (cells < model.offsets[t_new + 1])]
                 pattern[t_new][new_cells - model.offsets[t_new]] = True
                 supp = model.suppressed(pattern)
