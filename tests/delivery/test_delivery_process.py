@@ -13,16 +13,19 @@ import pytest
 
 from iplos.cases import AgeRange, CaseService, Population, TableDimension, TableRequest
 from iplos.cases.examples import Cast, drive, example_application
+from iplos.cases.release_store import ReleaseLog
 from iplos.config import Settings
 from iplos.delivery._anonymise import from_case_plan
 from iplos.delivery._build import disclosure_report
 from iplos.delivery._formats import read_data_file
 from iplos.delivery._multi import split
 from iplos.delivery._process import Processor
+from iplos.delivery._requested import make_tables
 from iplos.delivery._scan import scan_folder
 from iplos.delivery._write import write_delivery
 from iplos.errors import IplosError
 from iplos.ident import pseudonymise
+from iplos.sdc.tables import Release as TablesRelease
 
 YEARS = (2012, 2013, 2014)
 
@@ -184,6 +187,51 @@ def test_tables_case_gets_protected_tables(world: Any) -> None:
     assert report["audit"]["passed"]
     keys = [small.keys.key(r).secret_hex() for r in small.keys.registers]
     assert scan_folder(folder, keys, ["fnr"], allowed_hex=frozenset(step.delivered.files.values())) == []
+
+
+def test_tables_of_one_case_are_protected_together_and_with_its_earlier_releases(world: Any) -> None:
+    """Two tables of one delivery, and the same tables made again from a new linkage (new serial
+    numbers), are each protected jointly with every table published before from these records:
+    one table's margins can never be differenced against another's (issue 13)."""
+    settings, _, service, cast, _ = world
+    content = dataclasses.replace(
+        example_application(service.now().date()),
+        aarganger=YEARS,
+        output="tables",
+        tables=(
+            TableRequest("by_fylke", (TableDimension("kommune", level="fylke"),)),
+            TableRequest("by_fylke_sex", (TableDimension("kommune", level="fylke"), TableDimension("kjonn"))),
+        ),
+    )
+    case = drive(service, "accepted", cast, application=content)
+    processor = Processor(settings, service, cast.processor)
+    processor.next_step(case.case_id)
+    service.agree_anonymisation(case.case_id, cast.applicant)
+    step = processor.next_step(case.case_id)
+    assert step.action == "delivered" and step.delivered is not None
+    reports = {
+        n: json.loads((step.delivered.path / f"{n}-report.json").read_text())
+        for n in ("by_fylke", "by_fylke_sex")
+    }
+    assert reports["by_fylke_sex"]["linked_with"] == ["by_fylke"]
+    assert all(r["audit"]["passed"] for r in reports.values())
+    # The same tables again, from a fresh linkage: both earlier releases are found in the log.
+    case = service.get(case.case_id)
+    extract, setup = processor.link(case)
+    plan = from_case_plan(case.agreed_plan or {}, setup)
+    log = ReleaseLog(service.url)
+    try:
+        earlier = [
+            TablesRelease.from_record(r.name, r.kind, r.statistic, r.dimensions, r.cells)
+            for r in log.releases(f"case {case.case_id}")
+        ]
+    finally:
+        log.close()
+    assert sorted(e.name for e in earlier) == ["by_fylke", "by_fylke_sex"]
+    again = make_tables(extract.table.to_pandas(), case, plan, setup.hierarchies, YEARS, earlier)
+    linked = {p.request.name: p.result.report()["linked_with"] for p in again}
+    assert set(linked["by_fylke"]) == {"by_fylke", "by_fylke_sex"}
+    assert all(p.passed for p in again)
 
 
 def test_empty_population_is_refused_clearly(world: Any) -> None:

@@ -48,6 +48,7 @@ def deliver_tables(
     try:
         version = data_version_of(settings.registers_dir)
         labels: Mapping[str, Mapping[str, Mapping[str, str]]] = {}
+        linked_with: dict[str, list[str]] | None = None
         if case.content.tables:
             earlier = [
                 TablesRelease.from_record(r.name, r.kind, r.statistic, r.dimensions, r.cells)
@@ -68,6 +69,7 @@ def deliver_tables(
                 for p in produced
             ]
             labels = {p.request.name: p.labels for p in produced}
+            linked_with = {p.request.name: list(p.result.report().get("linked_with", [])) for p in produced}
         else:
             specs = table_specs(plan, frame.columns)
             progress(f"protecting {len(specs)} tables (secondary suppression and audit)")
@@ -83,6 +85,7 @@ def deliver_tables(
             linkage_report=linkage_report,
             log_lines=[f"case {case.case_id}: table delivery {delivery_id} by {username}"],
             labels=labels,
+            linked_with=linked_with,
         )
         if case.content.tables:
             for spec, pt in tables:

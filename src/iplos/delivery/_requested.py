@@ -147,17 +147,24 @@ def make_tables(
     needed = {d.column for r in requested.requests for d in r.dimensions}
     needed |= {r.value for r in requested.requests if r.value is not None}
     data = tables_frame(frame, sorted(needed))
-    produced: list[ProducedTable] = []
-    for r in requested.requests:
-        person = PERSON_YEAR if r.name in requested.person_years else SERIAL
-        mine = [e for e in earlier if e.name == r.name]
-        produced += produce_tables(
+    # Tables counting the same unit are protected together, each jointly with those before it and
+    # with every earlier release of these records (produce_tables links those of the same data, under
+    # whatever name they were published); persons and person-years do not add up with each other.
+    produced: dict[str, ProducedTable] = {}
+    for person in (SERIAL, PERSON_YEAR):
+        mine = [
+            r for r in requested.requests if (r.name in requested.person_years) == (person == PERSON_YEAR)
+        ]
+        if not mine:
+            continue
+        made = produce_tables(
             data,
-            [r],
+            mine,
             hierarchies,
             labeller=_labeller(years, hierarchies, plan),  # type: ignore[arg-type]
-            earlier=mine,
+            earlier=earlier,
             person_column=person,
             min_count=plan.criteria.k,
         )
-    return produced
+        produced.update((p.request.name, p) for p in made)
+    return [produced[r.name] for r in requested.requests]

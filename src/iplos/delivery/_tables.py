@@ -125,6 +125,7 @@ def write_tables_delivery(
     linkage_report: Mapping[str, Any] | None = None,
     log_lines: Iterable[str] = (),
     labels: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+    linked_with: Mapping[str, Sequence[str]] | None = None,
 ) -> Delivered:
     """Write each table as CSV, Excel and HTML with its JSON report, gated, atomically.
 
@@ -142,6 +143,9 @@ def write_tables_delivery(
             for fmt in FORMATS:
                 write_table(pt, staging / f"{spec.name}.{fmt}", row_dimensions=1, labels=mine)
             report = pt.report()
+            if linked_with is not None:
+                # the tables published earlier from these records that this one was protected with
+                report["linked_with"] = list(linked_with.get(spec.name, ()))
             if mine:
                 report["labels"] = {d: dict(v) for d, v in mine.items()}
                 _write_labelled(staging / f"{spec.name}.csv", staging / f"{spec.name}-labelled.csv", mine)

@@ -145,7 +145,11 @@ def produce_tables(
         # one (not linked here; see the module docstring); earlier releases link when they were
         # published from these very records
         value = request.value
-        same_data = [r for r in earlier if r.quantity[3] == value and from_same_data(r, frame, value=value)]
+        same_data = [
+            r
+            for r in earlier
+            if r.quantity[3] == value and from_same_data(r, frame, value=value, person_column=person_column)
+        ]
         linked = [
             *same_data,
             *(
