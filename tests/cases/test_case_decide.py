@@ -281,6 +281,31 @@ def test_plan_respects_the_required_coarsening() -> None:
     assert isinstance(when(history, cmd.ProposeAnonymisation(coarser), PROCESSOR), list)
 
 
+def test_the_required_coarsening_binds_a_plan_that_names_the_column() -> None:
+    """A plan may name `fodselsaar` by its extract column `alder`; the reviewer's coarsening binds
+    either way (before, `alder` finer than required was accepted and only refused at delivery)."""
+    required = e(
+        ev.VariableDecided,
+        REVIEWER,
+        3,
+        register="iplos",
+        name="fodselsaar",
+        outcome="coarsened",
+        level="10 years",
+    )
+    history = [
+        required if isinstance(x, ev.VariableDecided) and x.name == "fodselsaar" else x for x in linked()
+    ]
+    levels = {k: v for k, v in example_plan()["levels"].items() if k != "fodselsaar"}
+    for level in ("5 years", "age"):
+        finer = {**example_plan(), "levels": {**levels, "alder": level}}
+        result = when(history, cmd.ProposeAnonymisation(finer), PROCESSOR)
+        assert isinstance(result, Rejected) and [p.column for p in result.problems] == ["plan.levels.alder"]
+        assert result.problems[0].rule == "required_coarsening"
+    enough = {**example_plan(), "levels": {**levels, "alder": "10 years"}}
+    assert isinstance(when(history, cmd.ProposeAnonymisation(enough), PROCESSOR), list)
+
+
 def test_plan_schema_is_checked() -> None:
     result = when(linked(), cmd.ProposeAnonymisation({"k": 0, "levels": {}, "bogus": 1}), PROCESSOR)
     assert isinstance(result, Rejected) and result.kind == "invalid"

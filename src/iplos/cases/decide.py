@@ -21,7 +21,7 @@ from iplos.cases.carry import carried_decisions
 from iplos.cases.invoice import compute_invoice
 from iplos.cases.model import ATTACHMENT_KINDS, Application, Role
 from iplos.cases.permissions import APPLICANT_ROLES, CREATE_ROLES, allowed, commands_of, statuses_allowing
-from iplos.cases.plan_fit import plan_fit_problems
+from iplos.cases.plan_fit import plan_by_variable, plan_fit_problems
 from iplos.cases.ratecard import RateCard
 from iplos.cases.state import Case
 from iplos.cases.validation import (
@@ -381,14 +381,24 @@ def _linkage(
 
 
 def _plan_rejected(plan: Any, case: Case, ctx: Context) -> Rejected | None:
-    problems = (
-        validate_plan(plan)
-        or plan_below_required(plan, case.variable_decisions.values(), ctx.catalogue)
-        or plan_fit_problems(plan, case, ctx.catalogue)
-    )
+    problems = validate_plan(plan)
+    if not problems:
+        # The reviewer's coarsening binds whether the plan names a variable or its column.
+        by_variable, written = plan_by_variable(plan, case, ctx.catalogue)
+        below = plan_below_required(by_variable, case.variable_decisions.values(), ctx.catalogue)
+        problems = [_as_written(p, written) for p in below] or plan_fit_problems(plan, case, ctx.catalogue)
     if problems:
         return Rejected(f"the anonymisation plan has {len(problems)} problem(s)", "invalid", tuple(problems))
     return None
+
+
+def _as_written(problem: Problem, written: dict[str, str]) -> Problem:
+    """The problem located at the level's name as the plan wrote it (`plan.levels.alder`)."""
+    prefix = "plan.levels."
+    if not problem.column or not problem.column.startswith(prefix):
+        return problem
+    name = problem.column[len(prefix) :]
+    return replace(problem, column=prefix + written.get(name, name))
 
 
 def _last_party(case: Case) -> str | None:

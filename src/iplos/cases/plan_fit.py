@@ -115,6 +115,27 @@ def _position(levels: tuple[str, ...], value: Any) -> int | None:
     return levels.index(value) if value in levels else None
 
 
+def plan_by_variable(
+    plan: Mapping[str, Any], case: Case, catalogue: CatalogueView
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """`plan` with each level keyed by its variable's name where the plan names the extract's column
+    (`alder` for `fodselsaar`), so that the reviewer's coarsening, which is decided per variable, is
+    checked whichever name the plan uses; and variable -> the name the plan used, for the messages."""
+    if not case.variable_decisions:
+        return dict(plan), {}
+    _, _, aliases = _columns(case, catalogue)
+    variable_of = {column: name for name, column in aliases.items()}
+    given = plan.get("levels") if isinstance(plan.get("levels"), Mapping) else {}
+    assert isinstance(given, Mapping)
+    levels: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    for key, value in given.items():
+        name = variable_of.get(str(key), str(key))
+        levels[name] = value
+        written[name] = str(key)
+    return {**plan, "levels": levels}, written
+
+
 def plan_fit_problems(plan: Mapping[str, Any], case: Case, catalogue: CatalogueView) -> list[Problem]:
     """Every reason the release could not enforce `plan` on the extract `case` grants (none: it can).
 
