@@ -13,6 +13,7 @@ import pytest
 
 from iplos.cases import AgeRange, CaseService, Population, TableDimension, TableRequest
 from iplos.cases.examples import Cast, drive, example_application
+from iplos.cases.exceptions import CommandRefused
 from iplos.cases.release_store import ReleaseLog
 from iplos.config import Settings
 from iplos.delivery._anonymise import from_case_plan
@@ -258,9 +259,10 @@ def test_counter_with_looser_criteria_is_refused(world: Any) -> None:
     answer = processor.next_step(case_id)
     assert answer.action == "proposed"
     assert "looser" in service.get(case_id).anonymisation_rounds[-1].comment
-    # Finer than the reviewer's coarsening of the variable the column derives from (fodselsaar -> alder).
+    # Finer than the reviewer's coarsening of the variable the column derives from (fodselsaar -> alder):
+    # refused when filed, under the name the plan used, not only when the processor next runs.
     finer = {**looser, "max_suppression": 0.05}
     finer["levels"] = {**proposed.plan["levels"], "alder": "age"}
-    service.counter_anonymisation(case_id, cast.applicant, finer, "exact age")
-    assert processor.next_step(case_id).action == "proposed"
-    assert "finer than the required level" in service.get(case_id).anonymisation_rounds[-1].comment
+    with pytest.raises(CommandRefused) as refused:
+        service.counter_anonymisation(case_id, cast.applicant, finer, "exact age")
+    assert [p.column for p in refused.value.problems] == ["plan.levels.alder"]
